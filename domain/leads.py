@@ -1,0 +1,384 @@
+"""The Lead aggregate: from capture through the shared pool to conversion or disqualification."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from domain.base import SalesAggregate
+from domain.checks import require_non_negative, require_text
+from domain.context import CommandContext
+from domain.errors import InvalidValue, NotAllowedNow
+from domain.followups import FollowUp
+from domain.scoring import Authority, ScoringRules
+
+
+class LeadStatus(StrEnum):
+    OPEN = "open"
+    QUALIFIED = "qualified"
+    DISQUALIFIED = "disqualified"
+    NURTURING = "nurturing"
+    CONVERTED = "converted"
+
+
+ACTIVE_STATUSES = (LeadStatus.OPEN, LeadStatus.QUALIFIED)
+RETURN_REASONS = ("no_follow_up", "rep_left", "manual")
+CONTACT_FIELDS = ("name", "title", "phone", "email")
+CORRECTABLE_FIELDS = ("source", "company", "industry", "region", "budget", "need") + tuple(
+    f"contact.{f}" for f in CONTACT_FIELDS
+)
+
+
+class Lead(SalesAggregate):
+    """A prospective customer: belongs to the company, held by at most one rep at a time."""
+
+    class Captured(SalesAggregate.Created):
+        source: str
+        company: str
+        industry: str | None
+        region: str | None
+        contact: dict[str, Any]
+        budget: Decimal | None
+        need: str | None
+
+        def apply(self, lead: Lead) -> None:
+            lead.source = self.source
+            lead.company = self.company
+            lead.industry = self.industry
+            lead.region = self.region
+            lead.contact = dict(self.contact)
+            lead.budget = self.budget
+            lead.need = self.need
+            lead.status = LeadStatus.OPEN
+            lead.holder = None
+            lead.held_since = None
+            lead.score = None
+            lead.tier = None
+            lead.bant = None
+            lead.follow_up_count = 0
+            lead.last_follow_up_at = None
+            lead.next_follow_up_at = None
+            lead.opportunity_id = None
+            lead.status_reason = None
+
+    class Scored(SalesAggregate.Event):
+        budget: Decimal
+        authority: str
+        need_clear: bool
+        timeline_days: int
+        score: int
+        tier: str
+
+        def apply(self, lead: Lead) -> None:
+            lead.score = self.score
+            lead.tier = self.tier
+            lead.bant = {
+                "budget": self.budget,
+                "authority": self.authority,
+                "need_clear": self.need_clear,
+                "timeline_days": self.timeline_days,
+            }
+
+    class Claimed(SalesAggregate.Event):
+        rep: str
+
+        def apply(self, lead: Lead) -> None:
+            lead._take(self.rep, self.timestamp)
+
+    class Assigned(SalesAggregate.Event):
+        rep: str
+        rule: str | None
+        previous_rep: str | None
+
+        def apply(self, lead: Lead) -> None:
+            lead._take(self.rep, self.timestamp)
+
+    class Released(SalesAggregate.Event):
+        rep: str
+        reason: str
+
+        def apply(self, lead: Lead) -> None:
+            lead._give_up()
+
+    class ReturnedToPool(SalesAggregate.Event):
+        rep: str
+        reason: str
+        idle_days: int | None
+
+        def apply(self, lead: Lead) -> None:
+            lead._give_up()
+
+    class FollowedUp(SalesAggregate.Event):
+        rep: str
+        method: str
+        summary: str
+        feedback: str | None
+        next_step: str | None
+        next_follow_up_at: datetime | None
+
+        def apply(self, lead: Lead) -> None:
+            lead.follow_up_count += 1
+            lead.last_follow_up_at = self.timestamp
+            lead.next_follow_up_at = self.next_follow_up_at
+
+    class Qualified(SalesAggregate.Event):
+        def apply(self, lead: Lead) -> None:
+            lead.status = LeadStatus.QUALIFIED
+
+    class Disqualified(SalesAggregate.Event):
+        reason: str
+
+        def apply(self, lead: Lead) -> None:
+            lead.status = LeadStatus.DISQUALIFIED
+            lead.status_reason = self.reason
+
+    class Nurtured(SalesAggregate.Event):
+        reason: str | None
+        previous_rep: str | None
+
+        def apply(self, lead: Lead) -> None:
+            lead.status = LeadStatus.NURTURING
+            lead.status_reason = self.reason
+            lead._give_up()
+
+    class Reactivated(SalesAggregate.Event):
+        def apply(self, lead: Lead) -> None:
+            lead.status = LeadStatus.OPEN
+            lead.status_reason = None
+            lead._give_up()
+
+    class Converted(SalesAggregate.Event):
+        opportunity_id: UUID
+
+        def apply(self, lead: Lead) -> None:
+            lead.status = LeadStatus.CONVERTED
+            lead.opportunity_id = self.opportunity_id
+
+    class DetailsCorrected(SalesAggregate.Event):
+        changes: dict[str, Any]
+
+        def apply(self, lead: Lead) -> None:
+            for path, value in self.changes.items():
+                if path.startswith("contact."):
+                    lead.contact[path.removeprefix("contact.")] = value
+                else:
+                    setattr(lead, path, value)
+
+    # State set by the events' apply(); declared for readers and type checkers only, since
+    # class annotations would become constructor fields of the aggregate.
+    if TYPE_CHECKING:
+        source: str
+        company: str
+        industry: str | None
+        region: str | None
+        contact: dict[str, Any]
+        budget: Decimal | None
+        need: str | None
+        status: LeadStatus
+        holder: str | None
+        held_since: datetime | None
+        score: int | None
+        tier: str | None
+        bant: dict[str, Any] | None
+        follow_up_count: int
+        last_follow_up_at: datetime | None
+        next_follow_up_at: datetime | None
+        opportunity_id: UUID | None
+        status_reason: str | None
+
+    # --- commands: the public method decides, the event's apply() records ---
+
+    @classmethod
+    def capture(
+        cls,
+        ctx: CommandContext,
+        *,
+        source: str,
+        company: str,
+        contact: dict[str, Any],
+        industry: str | None = None,
+        region: str | None = None,
+        budget: Decimal | None = None,
+        need: str | None = None,
+    ) -> Lead:
+        require_text(source, "source")
+        require_text(company, "company")
+        require_text(str(contact.get("name") or ""), "contact.name")
+        unknown = set(contact) - set(CONTACT_FIELDS)
+        if unknown:
+            raise InvalidValue(f"unknown contact field {sorted(unknown)[0]}", field="contact")
+        require_non_negative(budget, "budget")
+        return cls._open(
+            cls.Captured,
+            ctx,
+            source=source.strip(),
+            company=company.strip(),
+            industry=industry,
+            region=region,
+            contact={k: contact.get(k) for k in CONTACT_FIELDS},
+            budget=budget,
+            need=need,
+        )
+
+    def score_bant(
+        self,
+        ctx: CommandContext,
+        rules: ScoringRules,
+        *,
+        budget: Decimal,
+        authority: Authority,
+        need_clear: bool,
+        timeline_days: int,
+    ) -> None:
+        self._check_not_closed()
+        score, tier = rules.score(budget, authority, need_clear, timeline_days)
+        self._record(
+            self.Scored,
+            ctx,
+            budget=budget,
+            authority=authority.value,
+            need_clear=need_clear,
+            timeline_days=timeline_days,
+            score=score,
+            tier=tier.value,
+        )
+
+    def claim(self, ctx: CommandContext, *, held_by_rep: int, claim_limit: int) -> None:
+        """The acting rep takes the lead from the pool, within their claim limit."""
+        self._check_active()
+        if self.holder is not None:
+            raise LeadAlreadyHeld(f"lead is already held by {self.holder}")
+        if held_by_rep >= claim_limit:
+            raise ClaimLimitReached(
+                f"{ctx.actor} already holds {held_by_rep} leads; the limit is {claim_limit}"
+            )
+        self._record(self.Claimed, ctx, rep=ctx.actor)
+
+    def assign(self, ctx: CommandContext, *, rep: str, rule: str | None = None) -> None:
+        """A manager (or an assignment rule) gives the lead to a rep."""
+        self._check_active()
+        require_text(rep, "rep")
+        if self.holder == rep:
+            raise LeadAlreadyHeld(f"lead is already held by {rep}", field="rep")
+        self._record(self.Assigned, ctx, rep=rep, rule=rule, previous_rep=self.holder)
+
+    def release(self, ctx: CommandContext, *, reason: str) -> None:
+        """The holder gives the lead back to the pool."""
+        require_text(reason, "reason")
+        holder = self._check_held()
+        self._record(self.Released, ctx, rep=holder, reason=reason.strip())
+
+    def return_to_pool(
+        self, ctx: CommandContext, *, reason: str, idle_days: int | None = None
+    ) -> None:
+        """The company takes the lead back (no follow-up for too long, the rep left, a manager)."""
+        if reason not in RETURN_REASONS:
+            raise InvalidValue(f"reason must be one of {', '.join(RETURN_REASONS)}", "reason")
+        holder = self._check_held()
+        self._record(self.ReturnedToPool, ctx, rep=holder, reason=reason, idle_days=idle_days)
+
+    def log_follow_up(self, ctx: CommandContext, follow_up: FollowUp) -> None:
+        self._check_not_closed()
+        self._check_held()
+        self._record(self.FollowedUp, ctx, rep=ctx.actor, **follow_up.checked(ctx.at))
+
+    def qualify(self, ctx: CommandContext) -> None:
+        if self.status != LeadStatus.OPEN:
+            raise LeadStatusConflict(
+                f"only an open lead can be qualified; this one is {self.status}"
+            )
+        self._record(self.Qualified, ctx)
+
+    def disqualify(self, ctx: CommandContext, *, reason: str) -> None:
+        require_text(reason, "reason")
+        self._check_not_closed()
+        self._record(self.Disqualified, ctx, reason=reason.strip())
+
+    def nurture(self, ctx: CommandContext, *, reason: str | None = None) -> None:
+        """Park a lead that is not ready to buy in the nurture pool, to be re-evaluated later."""
+        self._check_active()
+        self._record(self.Nurtured, ctx, reason=reason, previous_rep=self.holder)
+
+    def reactivate(self, ctx: CommandContext) -> None:
+        if self.status not in (LeadStatus.NURTURING, LeadStatus.DISQUALIFIED):
+            raise LeadStatusConflict(
+                f"only a nurtured or disqualified lead can be reactivated; this one is {self.status}"
+            )
+        self._record(self.Reactivated, ctx)
+
+    def convert(self, ctx: CommandContext, *, opportunity_id: UUID) -> None:
+        if self.status == LeadStatus.DISQUALIFIED:
+            raise LeadStatusConflict("a disqualified lead cannot be converted")
+        self._check_active()
+        self._record(self.Converted, ctx, opportunity_id=opportunity_id)
+
+    def correct_details(self, ctx: CommandContext, changes: dict[str, Any]) -> None:
+        unknown = set(changes) - set(CORRECTABLE_FIELDS)
+        if unknown:
+            raise InvalidValue(f"{sorted(unknown)[0]} cannot be corrected", field="changes")
+        for required in ("source", "company", "contact.name"):
+            if required in changes:
+                require_text(str(changes[required] or ""), required)
+        if "budget" in changes:
+            require_non_negative(changes["budget"], "budget")
+        actual = {k: v for k, v in changes.items() if self._detail(k) != v}
+        if not actual:
+            raise InvalidValue("the corrections change nothing", field="changes")
+        self._record(self.DetailsCorrected, ctx, changes=actual)
+
+    # --- queries ---
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def active_holder(self) -> str | None:
+        """The rep whose workload this lead counts against, if any."""
+        return self.holder if self.is_active else None
+
+    # --- helpers used by apply() ---
+
+    def _take(self, rep: str, at: datetime) -> None:
+        self.holder = rep
+        self.held_since = at
+
+    def _give_up(self) -> None:
+        self.holder = None
+        self.held_since = None
+
+    def _detail(self, path: str) -> Any:
+        if path.startswith("contact."):
+            return self.contact.get(path.removeprefix("contact."))
+        return getattr(self, path)
+
+    def _check_active(self) -> None:
+        if not self.is_active:
+            raise LeadStatusConflict(f"lead is {self.status}")
+
+    def _check_not_closed(self) -> None:
+        if self.status in (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED):
+            raise LeadStatusConflict(f"lead is {self.status}")
+
+    def _check_held(self) -> str:
+        if self.holder is None:
+            raise LeadNotHeld("lead is in the pool; claim it first")
+        return self.holder
+
+
+class LeadStatusConflict(NotAllowedNow):
+    """The lead's status does not allow the command."""
+
+
+class LeadAlreadyHeld(NotAllowedNow):
+    """Someone already holds the lead."""
+
+
+class LeadNotHeld(NotAllowedNow):
+    """The lead sits in the pool, so there is no holder to act for it."""
+
+
+class ClaimLimitReached(NotAllowedNow):
+    """The rep holds as many leads as the claim limit allows."""

@@ -1,0 +1,163 @@
+"""The published language: domain events as the versioned JSON envelope of DESIGN.md §4.
+
+Projections, the Kafka relay and analytics consumers all read this envelope, never the
+domain's classes, so the public contract is proven sufficient by our own read models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid5
+
+from domain.base import SalesAggregate
+from domain.leads import Lead
+from domain.opportunities import Opportunity
+from domain.pipelines import Pipeline
+
+SCHEMA_VERSION = 1
+
+# The public type name of every published event class. Internal bookkeeping events
+# (rep workloads) are absent and never leave the store.
+PUBLIC_TYPES: dict[type[SalesAggregate.Event], str] = {
+    Lead.Captured: "LeadCaptured",
+    Lead.Scored: "LeadScored",
+    Lead.Claimed: "LeadClaimed",
+    Lead.Assigned: "LeadAssigned",
+    Lead.Released: "LeadReleased",
+    Lead.ReturnedToPool: "LeadReturnedToPool",
+    Lead.FollowedUp: "LeadFollowedUp",
+    Lead.Qualified: "LeadQualified",
+    Lead.Disqualified: "LeadDisqualified",
+    Lead.Nurtured: "LeadNurtured",
+    Lead.Reactivated: "LeadReactivated",
+    Lead.Converted: "LeadConverted",
+    Lead.DetailsCorrected: "LeadDetailsCorrected",
+    Opportunity.Opened: "OpportunityOpened",
+    Opportunity.StageChanged: "OpportunityStageChanged",
+    Opportunity.AmountChanged: "OpportunityAmountChanged",
+    Opportunity.CloseDateChanged: "OpportunityCloseDateChanged",
+    Opportunity.Reassigned: "OpportunityReassigned",
+    Opportunity.FollowedUp: "OpportunityFollowedUp",
+    Opportunity.Won: "OpportunityWon",
+    Opportunity.Lost: "OpportunityLost",
+    Opportunity.Reopened: "OpportunityReopened",
+    Pipeline.Defined: "PipelineDefined",
+    Pipeline.Redefined: "PipelineDefined",
+}
+
+AGGREGATE_TYPES: dict[type[SalesAggregate], str] = {
+    Lead: "lead",
+    Opportunity: "opportunity",
+    Pipeline: "pipeline",
+}
+
+_ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+_META_FIELDS = {"actor", "correlation_id"}
+
+
+def envelope_of(event: SalesAggregate.Event, position: int) -> dict[str, Any] | None:
+    """The public envelope of a stored event, or None for an internal one."""
+    type_name = PUBLIC_TYPES.get(type(event))
+    if type_name is None:
+        return None
+    aggregate_type = _aggregate_type_of(type(event))
+    data = {
+        k: json_ready(v)
+        for k, v in vars(event).items()
+        if k not in _ENVELOPE_FIELDS and k not in _META_FIELDS
+    }
+    return {
+        "id": str(event_id(event.originator_id, event.originator_version)),
+        "type": type_name,
+        "schema_version": SCHEMA_VERSION,
+        "aggregate_type": aggregate_type,
+        "aggregate_id": str(event.originator_id),
+        "aggregate_version": event.originator_version,
+        "position": position,
+        "occurred_at": json_ready(event.timestamp),
+        "actor": event.actor,
+        "correlation_id": event.correlation_id,
+        "data": data,
+    }
+
+
+def event_id(aggregate_id: UUID, version: int) -> UUID:
+    """Deterministic per aggregate version, so a consumer can drop a redelivered message."""
+    return uuid5(aggregate_id, str(version))
+
+
+def json_ready(value: Any) -> Any:
+    """Plain JSON values: money as a JSON number, times as UTC ISO-8601, ids as strings."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [json_ready(v) for v in value]
+    return value
+
+
+def _aggregate_type_of(event_class: type) -> str:
+    for aggregate_class, name in AGGREGATE_TYPES.items():
+        if event_class.__qualname__.startswith(aggregate_class.__qualname__ + "."):
+            return name
+    raise LookupError(f"no aggregate type for {event_class.__qualname__}")
+
+
+# --- personal data: contact details never leave the store in clear ---
+
+PII_CONTACT_FIELDS = ("name", "phone", "email")
+
+
+def mask_personal_data(envelope: dict[str, Any], key: bytes) -> dict[str, Any]:
+    """The envelope with contact name, phone and email masked and a keyed hash to join on."""
+    data = envelope["data"]
+    if envelope["type"] == "LeadCaptured":
+        data = {**data, "contact": _mask_contact(data.get("contact") or {}, key)}
+    elif envelope["type"] == "LeadDetailsCorrected":
+        changes = dict(data.get("changes") or {})
+        for field in PII_CONTACT_FIELDS:
+            path = f"contact.{field}"
+            original = changes.get(path)
+            if original is not None:
+                changes[path] = _mask(field, str(original))
+                changes[f"{path}_hash"] = keyed_hash(key, str(original))
+        data = {**data, "changes": changes}
+    else:
+        return envelope
+    return {**envelope, "data": data}
+
+
+def keyed_hash(key: bytes, value: str) -> str:
+    """HMAC-SHA256 of a normalised value: equal inputs join, but the value cannot be read back."""
+    return hmac.new(key, value.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def _mask_contact(contact: Mapping[str, Any], key: bytes) -> dict[str, Any]:
+    masked: dict[str, Any] = {"title": contact.get("title")}
+    for field in PII_CONTACT_FIELDS:
+        value = contact.get(field)
+        masked[field] = None if value is None else _mask(field, str(value))
+        masked[f"{field}_hash"] = None if value is None else keyed_hash(key, str(value))
+    return masked
+
+
+def _mask(field: str, value: str) -> str:
+    if field == "email" and "@" in value:
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    if field == "phone":
+        digits = "".join(c for c in value if c.isdigit())
+        return f"***{digits[-4:]}" if len(digits) >= 4 else "***"
+    return f"{value[:1]}***" if value else value

@@ -1,0 +1,59 @@
+"""A rep's workload: the leads they hold, kept consistently so the claim limit holds under races."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from domain.base import SalesAggregate
+from domain.context import CommandContext
+
+
+def workload_id(rep: str) -> UUID:
+    """One workload per rep: a deterministic id, as the library's index aggregates do."""
+    return uuid5(NAMESPACE_URL, f"salesledger:workload:{rep}")
+
+
+class RepWorkload(SalesAggregate):
+    """Index aggregate saved with each lead change, so two concurrent claims cannot both pass."""
+
+    class Started(SalesAggregate.Created):
+        rep: str
+
+        def apply(self, workload: RepWorkload) -> None:
+            workload.rep = self.rep
+            workload.lead_ids = set()
+
+    class LeadTaken(SalesAggregate.Event):
+        lead_id: UUID
+
+        def apply(self, workload: RepWorkload) -> None:
+            workload.lead_ids.add(self.lead_id)
+
+    class LeadGivenUp(SalesAggregate.Event):
+        lead_id: UUID
+
+        def apply(self, workload: RepWorkload) -> None:
+            workload.lead_ids.discard(self.lead_id)
+
+    # State set by the events' apply(); declared for readers and type checkers only, since
+    # class annotations would become constructor fields of the aggregate.
+    if TYPE_CHECKING:
+        rep: str
+        lead_ids: set[UUID]
+
+    @classmethod
+    def start(cls, rep: str, ctx: CommandContext) -> RepWorkload:
+        return cls._open(cls.Started, ctx, id=workload_id(rep), rep=rep)
+
+    @property
+    def held_count(self) -> int:
+        return len(self.lead_ids)
+
+    def take(self, lead_id: UUID, ctx: CommandContext) -> None:
+        if lead_id not in self.lead_ids:
+            self._record(self.LeadTaken, ctx, lead_id=lead_id)
+
+    def give_up(self, lead_id: UUID, ctx: CommandContext) -> None:
+        if lead_id in self.lead_ids:
+            self._record(self.LeadGivenUp, ctx, lead_id=lead_id)
