@@ -1,4 +1,4 @@
-"""The root of the domain's error hierarchy; concrete errors sit beside the code that raises them."""
+"""The root of the domain's error hierarchy; concrete errors sit beside the code raising them."""
 
 from __future__ import annotations
 

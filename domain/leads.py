@@ -287,9 +287,7 @@ class Lead(SalesAggregate):
 
     def qualify(self, ctx: CommandContext) -> None:
         if self.status != LeadStatus.OPEN:
-            raise LeadStatusConflict(
-                f"only an open lead can be qualified; this one is {self.status}"
-            )
+            raise LeadStatusConflict(f"only an open lead can be qualified; it is {self.status}")
         self._record(self.Qualified, ctx)
 
     def disqualify(self, ctx: CommandContext, *, reason: str) -> None:
@@ -305,7 +303,7 @@ class Lead(SalesAggregate):
     def reactivate(self, ctx: CommandContext) -> None:
         if self.status not in (LeadStatus.NURTURING, LeadStatus.DISQUALIFIED):
             raise LeadStatusConflict(
-                f"only a nurtured or disqualified lead can be reactivated; this one is {self.status}"
+                f"only a nurtured or disqualified lead can be reactivated; it is {self.status}"
             )
         self._record(self.Reactivated, ctx)
 

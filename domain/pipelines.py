@@ -1,4 +1,4 @@
-"""A product line's pipeline definition; redefining it is an event, so old reports keep old stages."""
+"""A product line's pipeline; redefining it is an event, so old reports keep old stages."""
 
 from __future__ import annotations
 
