@@ -131,7 +131,7 @@ def mask_personal_data(envelope: dict[str, Any], key: bytes) -> dict[str, Any]:
             path = f"contact.{field}"
             original = changes.get(path)
             if original is not None:
-                changes[path] = _mask(field, str(original))
+                changes[path] = mask_value(field, str(original))
                 changes[f"{path}_hash"] = keyed_hash(key, str(original))
         data = {**data, "changes": changes}
     else:
@@ -148,12 +148,12 @@ def _mask_contact(contact: Mapping[str, Any], key: bytes) -> dict[str, Any]:
     masked: dict[str, Any] = {"title": contact.get("title")}
     for field in PII_CONTACT_FIELDS:
         value = contact.get(field)
-        masked[field] = None if value is None else _mask(field, str(value))
+        masked[field] = None if value is None else mask_value(field, str(value))
         masked[f"{field}_hash"] = None if value is None else keyed_hash(key, str(value))
     return masked
 
 
-def _mask(field: str, value: str) -> str:
+def mask_value(field: str, value: str) -> str:
     if field == "email" and "@" in value:
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@{domain}"

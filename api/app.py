@@ -1,0 +1,59 @@
+"""The FastAPI application: composes routers, error handling and the container."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.bootstrap import Container
+from api.routers import leads, opportunities, pipelines, reports
+
+CATCH_UP_SECONDS = 0.5
+
+
+def create_app(container: Container, *, follow_in_background: bool = False) -> FastAPI:
+    """The API over a built container. In the service, a background thread also delivers
+    events written by other processes (the CLI, a second API) to the in-process projections."""
+    stop = threading.Event()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        thread = None
+        if follow_in_background and container.follower is not None:
+            thread = threading.Thread(target=_follow, args=(container, stop), daemon=True)
+            thread.start()
+        yield
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    app = FastAPI(
+        title="SalesLedger",
+        version="1",
+        description="Event-sourced B2B sales pipeline: leads, opportunities and their reports.",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    problems.install(app)
+    for module in (leads, opportunities, reports, pipelines):
+        app.include_router(module.router)
+
+    @app.get("/health", tags=["service"])
+    def health() -> dict:
+        lag = container.follower.lag() if container.follower else {}
+        return {"status": "ok", "position": container.app.last_position(), "projection_lag": lag}
+
+    return app
+
+
+def _follow(container: Container, stop: threading.Event) -> None:
+    assert container.follower is not None
+    while not stop.wait(CATCH_UP_SECONDS):
+        try:
+            container.follower.catch_up()
+        except Exception:  # noqa: BLE001 - keep following; the next round retries
+            problems.log.exception("in-process projection catch-up failed")

@@ -1,0 +1,133 @@
+"""The `salesledger` command: serve the API, manage users, show status."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from api.bootstrap import Container, build
+from api.settings import Settings
+from api.users import Role, UserError
+
+DEMO_USERS = (
+    ("ada", Role.ADMIN, None),
+    ("maria", Role.MANAGER, "east"),
+    ("ryan", Role.REP, "east"),
+    ("rita", Role.REP, "east"),
+)
+DEMO_TOKENS_FILE = "demo-tokens.txt"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = "SALESLEDGER_" + str(first["loc"][0]).upper()
+        print(f"salesledger: {field}: {first['msg']}", file=sys.stderr)
+        return 2
+    container = build(settings)
+    try:
+        return args.run(container, args)
+    except UserError as error:
+        print(f"salesledger: {error}", file=sys.stderr)
+        return 1
+    finally:
+        container.close()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="salesledger", description="Event-sourced B2B sales pipeline backend."
+    )
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+
+    users = commands.add_parser("users", help="manage API users").add_subparsers(title="users")
+    add = users.add_parser("add", help="create a user and print its bearer token")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--team")
+    add.set_defaults(run=_users_add)
+    listing = users.add_parser("list", help="list users, roles and teams")
+    listing.set_defaults(run=_users_list)
+
+    demo = commands.add_parser(
+        "demo-users", help="create the demo users (an admin, a manager, two reps) once"
+    )
+    demo.set_defaults(run=_demo_users)
+
+    status = commands.add_parser("status", help="store position and each read model's lag")
+    status.set_defaults(run=_status)
+    return parser
+
+
+def _serve(container: Container, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    if not 0 < args.port < 65536:
+        print("salesledger: --port must be between 1 and 65535", file=sys.stderr)
+        return 2
+    mode = "embedded (SQLite)" if container.settings.embedded else "PostgreSQL"
+    print(f"SalesLedger {mode}, data in {container.settings.data_dir.resolve()}")
+    print(f"listening on http://{args.host}:{args.port}  (API docs: /docs)", flush=True)
+    app = create_app(container, follow_in_background=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _users_add(container: Container, args: argparse.Namespace) -> int:
+    role = Role(args.role)
+    if role == Role.MANAGER and not args.team:
+        raise UserError("a manager needs --team: managers see and act for their team")
+    token = container.users.add(args.name, role, args.team, container.clock.now())
+    print(token)
+    return 0
+
+
+def _users_list(container: Container, args: argparse.Namespace) -> int:
+    for user in container.users.list():
+        print(f"{user.name}\t{user.role.value}\t{user.team or '-'}")
+    return 0
+
+
+def _demo_users(container: Container, args: argparse.Namespace) -> int:
+    """Creates the demo users on first run; tokens are kept in the data directory to reprint."""
+    tokens_file = container.settings.data_dir / DEMO_TOKENS_FILE
+    lines = tokens_file.read_text().splitlines() if tokens_file.exists() else []
+    for name, role, team in DEMO_USERS:
+        if container.users.get(name) is None:
+            token = container.users.add(name, role, team, container.clock.now())
+            lines.append(f"{name}\t{role.value}\t{team or '-'}\t{token}")
+    tokens_file.write_text("".join(line + "\n" for line in lines))
+    tokens_file.chmod(0o600)
+    print("demo users (name, role, team, bearer token):")
+    for line in lines:
+        print("  " + line)
+    return 0
+
+
+def _status(container: Container, args: argparse.Namespace) -> int:
+    print(f"store position: {container.app.last_position()}")
+    if container.follower is not None:
+        for name, lag in container.follower.lag().items():
+            print(f"projection {name}: lag {lag}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Running a command: at most once per Idempotency-Key, then delivering its events in-process."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+
+from api.bootstrap import Container
+from api.dependencies import (
+    MAX_HEADER_TOKEN,
+    ContainerDep,
+    ContextDep,
+    FingerprintDep,
+    UserDep,
+    VersionDep,
+)
+from api.problems import ApiProblem
+from api.users import User
+from domain.context import CommandContext
+from domain.published import json_ready
+
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
+def run_command(
+    request: Request,
+    container: Container,
+    user: User,
+    request_fingerprint: str,
+    action: Callable[[], dict[str, Any]],
+    status_code: int = 200,
+) -> JSONResponse:
+    """Runs the action, or replays the first answer to the same Idempotency-Key."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return _respond(container, action(), status_code)
+    if not 0 < len(key) <= MAX_HEADER_TOKEN:
+        raise ApiProblem(
+            422, "Invalid Header", "Idempotency-Key must be 1 to 200 characters", "Idempotency-Key"
+        )
+    with container.idempotency.lock(user.name, key):
+        stored = container.idempotency.find(user.name, key)
+        if stored is not None:
+            if stored.fingerprint != request_fingerprint:
+                raise ApiProblem(
+                    422,
+                    "Idempotency Key Reused",
+                    "this Idempotency-Key was used for a different request",
+                    "Idempotency-Key",
+                )
+            return JSONResponse(stored.body, stored.status, headers={REPLAY_HEADER: "true"})
+        response = _respond(container, action(), status_code)
+        container.idempotency.remember(
+            user.name,
+            key,
+            request_fingerprint,
+            status_code,
+            _body_of(response),
+            container.clock.now(),
+        )
+        return response
+
+
+def _respond(container: Container, body: dict[str, Any], status_code: int) -> JSONResponse:
+    container.after_command()
+    return JSONResponse(json_ready(body), status_code)
+
+
+def _body_of(response: JSONResponse) -> Any:
+    return json.loads(bytes(response.body))
+
+
+@dataclass(frozen=True)
+class CommandCall:
+    """One command request: who calls, with which context, If-Match and body fingerprint."""
+
+    request: Request
+    container: Container
+    user: User
+    ctx: CommandContext
+    expected_version: int | None
+    fingerprint: str
+
+    @property
+    def teams(self) -> dict[str, str | None]:
+        return self.container.users.teams()
+
+    def run(self, action: Callable[[], dict[str, Any]], status_code: int = 200) -> JSONResponse:
+        return run_command(
+            self.request, self.container, self.user, self.fingerprint, action, status_code
+        )
+
+
+def command_call(
+    request: Request,
+    container: ContainerDep,
+    user: UserDep,
+    ctx: ContextDep,
+    expected_version: VersionDep,
+    fingerprint: FingerprintDep,
+) -> CommandCall:
+    return CommandCall(request, container, user, ctx, expected_version, fingerprint)
+
+
+CallDep = Annotated[CommandCall, Depends(command_call)]

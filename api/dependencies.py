@@ -1,0 +1,82 @@
+"""What handlers need: the container, the calling user, the command context, If-Match."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from uuid import uuid4
+
+from fastapi import Depends, Header, Request
+
+from api.bootstrap import Container
+from api.idempotency import fingerprint
+from api.problems import ApiProblem
+from api.users import User
+from domain.context import CommandContext
+
+MAX_HEADER_TOKEN = 200
+VERSION_PATTERN = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+
+
+def get_container(request: Request) -> Container:
+    return request.app.state.container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def current_user(
+    container: ContainerDep, authorization: Annotated[str | None, Header()] = None
+) -> User:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiProblem(401, "Unauthorized", "send Authorization: Bearer <token>", "Authorization")
+    user = container.users.authenticate(token.strip())
+    if user is None:
+        raise ApiProblem(401, "Unauthorized", "the bearer token is not valid", "Authorization")
+    return user
+
+
+UserDep = Annotated[User, Depends(current_user)]
+
+
+def command_context(
+    container: ContainerDep,
+    user: UserDep,
+    x_correlation_id: Annotated[str | None, Header()] = None,
+) -> CommandContext:
+    if x_correlation_id is not None and not 0 < len(x_correlation_id) <= MAX_HEADER_TOKEN:
+        raise ApiProblem(
+            422,
+            "Invalid Header",
+            "X-Correlation-Id must be 1 to 200 characters",
+            "X-Correlation-Id",
+        )
+    return CommandContext(
+        actor=user.name, at=container.clock.now(), correlation_id=x_correlation_id or str(uuid4())
+    )
+
+
+ContextDep = Annotated[CommandContext, Depends(command_context)]
+
+
+def expected_version(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    """The aggregate version the client last saw, from If-Match ("3", 3 or W/"3")."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = VERSION_PATTERN.match(if_match.strip())
+    if match is None:
+        raise ApiProblem(
+            422, "Invalid Header", 'If-Match must be an aggregate version, e.g. "3"', "If-Match"
+        )
+    return int(match.group(1))
+
+
+VersionDep = Annotated[int | None, Depends(expected_version)]
+
+
+async def request_fingerprint(request: Request) -> str:
+    return fingerprint(request.method, request.url.path, await request.body())
+
+
+FingerprintDep = Annotated[str, Depends(request_fingerprint)]

@@ -1,0 +1,96 @@
+"""Errors as application/problem+json (RFC 9457), naming the offending field."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import DomainError, InvalidValue, NotAllowedNow, NotFound
+
+log = logging.getLogger("salesledger.api")
+PROBLEM_TYPE = "https://salesledger.dev/problems/"
+
+
+class ApiProblem(Exception):
+    """An error the API raises itself: not authenticated, not allowed, bad header."""
+
+    def __init__(self, status: int, title: str, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.field = field
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
+
+
+def _field_of(location: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in location]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _domain_status(error: DomainError) -> tuple[int, str]:
+    if isinstance(error, NotFound):
+        return 404, "Not Found"
+    if isinstance(error, InvalidValue):
+        return 422, "Invalid Value"
+    if isinstance(error, NotAllowedNow):
+        return 409, "Conflict"
+    return 422, "Rule Violated"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_of(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+        return problem(422, "Invalid Request", detail, errors)
+
+    @app.exception_handler(DomainError)
+    async def rule_broken(_: Request, exc: DomainError) -> JSONResponse:
+        status, title = _domain_status(exc)
+        errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
+        return problem(status, title, exc.message, errors)
+
+    @app.exception_handler(ApiProblem)
+    async def api_problem(_: Request, exc: ApiProblem) -> JSONResponse:
+        errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(exc.status, exc.title, exc.detail, errors, headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "Internal Error", "an unexpected error occurred; it has been logged")

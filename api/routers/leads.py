@@ -1,0 +1,223 @@
+"""Lead commands and queries, and the shared pool."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from api.access import check_lead, check_manager, check_rep_target, may_handle
+from api.commands import CallDep, CommandCall
+from api.dependencies import ContainerDep, UserDep
+from api.routers.queries import AsOf, VersionQuery, state_response
+from api.schemas import (
+    AssignLead,
+    CaptureLead,
+    ConvertLead,
+    CorrectLead,
+    FollowUpIn,
+    OptionalReason,
+    ScoreLead,
+    WithReason,
+)
+from api.views import lead_view
+from domain.application import CommandResult
+from domain.followups import FollowUp
+from domain.published import json_ready
+from projections.pool import pool_leads
+
+router = APIRouter(tags=["leads"])
+
+
+def _version(result: CommandResult) -> dict[str, Any]:
+    return {"id": result.id, "version": result.version}
+
+
+def _lead_command(call: CommandCall, lead_id: UUID, action: Any) -> JSONResponse:
+    """Checks the caller may work the lead, then runs the command once."""
+    check_lead(call.user, call.container.app.get_lead(lead_id), call.teams)
+    return call.run(lambda: _version(action()))
+
+
+@router.post("/leads", status_code=201)
+def capture_lead(body: CaptureLead, call: CallDep) -> JSONResponse:
+    """Captures a lead into the shared pool, unheld."""
+    details = body.model_dump()
+    details["contact"] = {k: v for k, v in details["contact"].items() if v is not None}
+    return call.run(lambda: _version(call.container.app.capture_lead(call.ctx, **details)), 201)
+
+
+@router.post("/leads/{lead_id}/score")
+def score_lead(lead_id: UUID, body: ScoreLead, call: CallDep) -> JSONResponse:
+    """Scores the lead with BANT: the answer gives the score and tier."""
+    check_lead(call.user, call.container.app.get_lead(lead_id), call.teams)
+
+    def score() -> dict[str, Any]:
+        result = call.container.app.score_lead(
+            call.ctx, lead_id, expected_version=call.expected_version, **body.model_dump()
+        )
+        return {"score": result.score, "tier": result.tier, **_version(result)}
+
+    return call.run(score)
+
+
+@router.post("/leads/{lead_id}/claim")
+def claim_lead(lead_id: UUID, call: CallDep) -> JSONResponse:
+    """The caller claims the lead from the pool, within their claim limit."""
+    app = call.container.app
+    return call.run(
+        lambda: _version(app.claim_lead(call.ctx, lead_id, expected_version=call.expected_version))
+    )
+
+
+@router.post("/leads/{lead_id}/assign")
+def assign_lead(lead_id: UUID, body: AssignLead, call: CallDep) -> JSONResponse:
+    """A manager or admin gives the lead to a rep."""
+    check_manager(call.user, "assign leads")
+    teams = call.teams
+    check_rep_target(call.user, body.rep, teams)
+    check_lead(call.user, call.container.app.get_lead(lead_id), teams)
+    return call.run(
+        lambda: _version(
+            call.container.app.assign_lead(
+                call.ctx, lead_id, rep=body.rep, expected_version=call.expected_version
+            )
+        )
+    )
+
+
+@router.post("/leads/{lead_id}/release")
+def release_lead(lead_id: UUID, body: WithReason, call: CallDep) -> JSONResponse:
+    """The holder (or their manager) gives the lead back to the pool."""
+    return _lead_command(
+        call,
+        lead_id,
+        lambda: call.container.app.release_lead(
+            call.ctx, lead_id, reason=body.reason, expected_version=call.expected_version
+        ),
+    )
+
+
+@router.post("/leads/{lead_id}/follow-ups")
+def follow_up_lead(lead_id: UUID, body: FollowUpIn, call: CallDep) -> JSONResponse:
+    """Records a contact with the lead: how, what was said, what comes next."""
+    follow_up = FollowUp(**body.model_dump())
+    return _lead_command(
+        call,
+        lead_id,
+        lambda: call.container.app.follow_up_lead(
+            call.ctx, lead_id, follow_up, expected_version=call.expected_version
+        ),
+    )
+
+
+@router.post("/leads/{lead_id}/qualify")
+def qualify_lead(lead_id: UUID, call: CallDep) -> JSONResponse:
+    return _lead_command(
+        call,
+        lead_id,
+        lambda: call.container.app.qualify_lead(
+            call.ctx, lead_id, expected_version=call.expected_version
+        ),
+    )
+
+
+@router.post("/leads/{lead_id}/disqualify")
+def disqualify_lead(lead_id: UUID, body: WithReason, call: CallDep) -> JSONResponse:
+    return _lead_command(
+        call,
+        lead_id,
+        lambda: call.container.app.disqualify_lead(
+            call.ctx, lead_id, reason=body.reason, expected_version=call.expected_version
+        ),
+    )
+
+
+@router.post("/leads/{lead_id}/nurture")
+def nurture_lead(lead_id: UUID, body: OptionalReason, call: CallDep) -> JSONResponse:
+    """Parks a lead that is not ready to buy in the nurture pool."""
+    return _lead_command(
+        call,
+        lead_id,
+        lambda: call.container.app.nurture_lead(
+            call.ctx, lead_id, reason=body.reason, expected_version=call.expected_version
+        ),
+    )
+
+
+@router.post("/leads/{lead_id}/reactivate")
+def reactivate_lead(lead_id: UUID, call: CallDep) -> JSONResponse:
+    """Brings a nurtured or disqualified lead back into the pool."""
+    check_manager(call.user, "reactivate leads")
+    return _lead_command(
+        call,
+        lead_id,
+        lambda: call.container.app.reactivate_lead(
+            call.ctx, lead_id, expected_version=call.expected_version
+        ),
+    )
+
+
+@router.post("/leads/{lead_id}/corrections")
+def correct_lead(lead_id: UUID, body: CorrectLead, call: CallDep) -> JSONResponse:
+    """Corrects captured details (company, source, contact.phone, …); history keeps the old ones."""
+    return _lead_command(
+        call,
+        lead_id,
+        lambda: call.container.app.correct_lead_details(
+            call.ctx, lead_id, body.changes, expected_version=call.expected_version
+        ),
+    )
+
+
+@router.post("/leads/{lead_id}/convert", status_code=201)
+def convert_lead(lead_id: UUID, body: ConvertLead, call: CallDep) -> JSONResponse:
+    """Opens an opportunity from the lead, owned by its holder."""
+    check_lead(call.user, call.container.app.get_lead(lead_id), call.teams)
+
+    def convert() -> dict[str, Any]:
+        result = call.container.app.convert_lead(
+            call.ctx, lead_id, expected_version=call.expected_version, **body.model_dump()
+        )
+        return {
+            "opportunity_id": result.opportunity_id,
+            "opportunity_version": result.opportunity_version,
+            **_version(result),
+        }
+
+    return call.run(convert, 201)
+
+
+@router.get("/leads/{lead_id}")
+def get_lead(
+    lead_id: UUID,
+    container: ContainerDep,
+    user: UserDep,
+    as_of: AsOf = None,
+    version: VersionQuery = None,
+) -> JSONResponse:
+    """The lead now, at a version, or as it was at a moment. Contact details are shown to
+    whoever may work the lead; the pool's leads are shown to everyone, masked."""
+    lead = container.app.get_lead(lead_id, version=version, as_of=as_of)
+    current = container.app.get_lead(lead_id)
+    teams = container.users.teams()
+    if current.holder is not None:
+        check_lead(user, current, teams)
+    show_contact = may_handle(user, current.holder, teams) and current.holder is not None
+    return state_response(lead_view(lead, show_contact=show_contact or user.is_admin), lead)
+
+
+@router.get("/pool")
+def get_pool(
+    container: ContainerDep,
+    user: UserDep,
+    tier: Annotated[str | None, Query(max_length=20)] = None,
+    source: Annotated[str | None, Query(max_length=200)] = None,
+    as_of: AsOf = None,
+) -> JSONResponse:
+    """Leads waiting in the pool, best tier first, contact details masked."""
+    state = container.report_states(as_of)["pool"]
+    leads = pool_leads(state, tier=tier, source=source)
+    return JSONResponse(json_ready({"leads": [vars(lead) for lead in leads]}))

@@ -1,0 +1,28 @@
+"""Query parameters and response helpers shared by the read endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Query
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+
+AsOf = Annotated[
+    AwareDatetime | None,
+    Query(description="ISO-8601 time with offset: the answer as it was then"),
+]
+VersionQuery = Annotated[int | None, Query(ge=1, le=1_000_000_000, description="aggregate version")]
+
+
+def state_response(body: dict[str, Any], aggregate: Any) -> JSONResponse:
+    """An aggregate's state, with its version as the ETag for If-Match."""
+    return JSONResponse(body, headers={"ETag": f'"{aggregate.version}"'})
+
+
+def as_of_text(as_of: datetime | None) -> str | None:
+    return as_of.isoformat() if as_of is not None else None
+
+
+Moment = Annotated[AwareDatetime | None, Query(description="ISO-8601 time with offset")]

@@ -1,0 +1,118 @@
+"""The reports a sales manager lives by, now or as of any past moment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from api.access import scoped_filter
+from api.dependencies import ContainerDep, UserDep
+from api.problems import ApiProblem
+from api.routers.queries import AsOf, Moment, as_of_text
+from domain.published import json_ready
+from projections.filters import ReportFilter
+from projections.funnel import funnel_report
+from projections.rep_activity import iso_week, rep_activity_report
+from projections.stage_conversion import stage_conversion_report
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+RepQuery = Annotated[str | None, Query(max_length=64)]
+TeamQuery = Annotated[str | None, Query(max_length=64)]
+ProductLineQuery = Annotated[str | None, Query(max_length=64)]
+WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@router.get("/funnel")
+def funnel(
+    container: ContainerDep,
+    user: UserDep,
+    as_of: AsOf = None,
+    rep: RepQuery = None,
+    team: TeamQuery = None,
+    product_line: ProductLineQuery = None,
+) -> JSONResponse:
+    """Open opportunities per stage (count, amount, weighted amount) and the lead funnel."""
+    filters = scoped_filter(user, ReportFilter(rep, team, product_line))
+    report = funnel_report(
+        container.report_states(as_of)["funnel"], filters, container.users.teams()
+    )
+    moment = as_of or container.clock.now()
+    return JSONResponse(
+        json_ready(
+            {
+                "as_of": moment,
+                "stages": [asdict(s) for s in report.stages],
+                "leads": asdict(report.leads),
+            }
+        )
+    )
+
+
+@router.get("/stage-conversion")
+def stage_conversion(
+    container: ContainerDep,
+    user: UserDep,
+    since: Moment = None,
+    until: Moment = None,
+    as_of: AsOf = None,
+    rep: RepQuery = None,
+    team: TeamQuery = None,
+    product_line: ProductLineQuery = None,
+) -> JSONResponse:
+    """Per stage: entered in [since, until), advanced, lost, conversion, days in stage."""
+    if since is not None and until is not None and since >= until:
+        raise ApiProblem(422, "Invalid Value", "since must be before until", "since")
+    filters = scoped_filter(user, ReportFilter(rep, team, product_line))
+    rows = stage_conversion_report(
+        container.report_states(as_of)["stage_conversion"],
+        filters,
+        container.users.teams(),
+        since=since,
+        until=until,
+    )
+    return JSONResponse(
+        json_ready(
+            {
+                "as_of": as_of_text(as_of),
+                "since": as_of_text(since),
+                "until": as_of_text(until),
+                "stages": [asdict(r) for r in rows],
+            }
+        )
+    )
+
+
+@router.get("/rep-activity")
+def rep_activity(
+    container: ContainerDep,
+    user: UserDep,
+    week: Annotated[str | None, Query(description="ISO week, e.g. 2026-W48")] = None,
+    as_of: AsOf = None,
+    rep: RepQuery = None,
+    team: TeamQuery = None,
+) -> JSONResponse:
+    """Per rep in one ISO week: leads taken, follow-ups, SLA, stage advances, wins, losses."""
+    week = week or iso_week(as_of or container.clock.now())
+    _check_week(week)
+    filters = scoped_filter(user, ReportFilter(rep, team, None))
+    rows = rep_activity_report(
+        container.report_states(as_of)["rep_activity"], week, filters, container.users.teams()
+    )
+    return JSONResponse(json_ready({"week": week, "rows": [asdict(r) for r in rows]}))
+
+
+def _check_week(week: str) -> None:
+    match = WEEK_PATTERN.match(week)
+    if match is not None:
+        try:
+            datetime.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+            return
+        except ValueError:
+            pass
+    raise ApiProblem(422, "Invalid Value", "week must be an ISO week such as 2026-W48", "week")

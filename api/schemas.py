@@ -1,0 +1,135 @@
+"""Request bodies of the HTTP contract v1 (DESIGN.md §7), with the limits each field accepts."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.followups import ContactMethod
+from domain.scoring import Authority
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+UserName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Key = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.-]+$")
+]
+Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.\w+$")
+]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^\+?[\d\s().-]{3,40}$")
+]
+
+
+class Body(BaseModel):
+    """Unknown fields are refused, so a misspelt optional field is not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ContactIn(Body):
+    name: Name
+    title: ShortText | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+
+
+class CaptureLead(Body):
+    source: Name
+    company: Name
+    contact: ContactIn
+    industry: ShortText | None = None
+    region: ShortText | None = None
+    budget: Money | None = None
+    need: LongText | None = None
+
+
+class ScoreLead(Body):
+    budget: Money
+    authority: Authority
+    need_clear: bool
+    timeline_days: int = Field(ge=0, le=3650)
+
+
+class AssignLead(Body):
+    rep: UserName
+
+
+class WithReason(Body):
+    reason: Reason
+
+
+class OptionalReason(Body):
+    reason: Reason | None = None
+
+
+class FollowUpIn(Body):
+    method: ContactMethod
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    feedback: LongText | None = None
+    next_step: LongText | None = None
+    next_follow_up_at: AwareDatetime | None = None
+
+
+class ConvertLead(Body):
+    name: Name
+    amount: Money
+    expected_close: date
+    product_line: Key | None = None
+
+
+class CorrectLead(Body):
+    changes: dict[str, str | Decimal | None] = Field(min_length=1, max_length=20)
+
+
+class OpenOpportunity(Body):
+    name: Name
+    customer: Name
+    amount: Money
+    expected_close: date
+    product_line: Key | None = None
+    owner: UserName | None = None
+    lead_id: str | None = None
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)] | None = None
+
+
+class MoveStage(Body):
+    stage: Key
+
+
+class ChangeAmount(Body):
+    amount: Money
+
+
+class ChangeCloseDate(Body):
+    expected_close: date
+
+
+class Reassign(Body):
+    rep: UserName
+
+
+class Win(Body):
+    amount: Money | None = None
+
+
+class Lose(Body):
+    reason: Reason
+    competitor: ShortText | None = None
+
+
+class StageIn(Body):
+    key: Key
+    name: Name | None = None
+    probability: Decimal = Field(ge=0, le=1)
+
+
+class DefinePipeline(Body):
+    stages: list[StageIn] = Field(min_length=1, max_length=30)

@@ -1,0 +1,49 @@
+"""Settings from the environment (prefix SALESLEDGER_); none are needed for the embedded mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """With no database URL, everything runs embedded: SQLite files under data_dir."""
+
+    model_config = SettingsConfigDict(env_prefix="SALESLEDGER_")
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = Field(
+        default=None, description="postgresql://user:password@host:port/dbname selects PostgreSQL"
+    )
+    kafka_bootstrap: str | None = None
+    topic_prefix: str = "salesledger"
+    currency: str = "CNY"
+    claim_limit: int = Field(default=50, ge=1)
+    pii_key: str | None = Field(
+        default=None, description="key for the keyed hash of contact details in published events"
+    )
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    def event_store_env(self) -> dict[str, str]:
+        """The eventsourcing library's persistence settings for this deployment."""
+        if self.database_url is None:
+            return {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
+                "SQLITE_LOCK_TIMEOUT": "30",
+            }
+        url = urlparse(self.database_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/"),
+            "POSTGRES_HOST": url.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+        }

@@ -1,0 +1,1 @@
+"""Processes that follow logs: the in-process follower, the Kafka relay and projectors."""

@@ -1,0 +1,1 @@
+"""Read models folded from the public event envelope: funnel, stage conversion, rep activity."""

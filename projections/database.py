@@ -1,0 +1,80 @@
+"""One database connection, SQLite or PostgreSQL, shared safely between threads."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+
+class Database:
+    """A DB-API connection behind a lock; statements use `?` placeholders on both backends."""
+
+    def __init__(self, connection: Any, placeholder: str = "?") -> None:
+        self._connection = connection
+        self._placeholder = placeholder
+        self._lock = threading.RLock()
+
+    @classmethod
+    def sqlite(cls, path: str) -> Database:
+        connection = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        if path != ":memory:":
+            connection.execute("PRAGMA journal_mode=WAL")
+        return cls(connection)
+
+    @classmethod
+    def postgres(cls, connect: Callable[[], Any]) -> Database:
+        return cls(connect(), placeholder="%s")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self._placeholder != "?"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """Statements inside commit together, or roll back together on any error."""
+        with self._lock:
+            try:
+                yield self
+                self._connection.commit()
+            except BaseException:
+                self._connection.rollback()
+                raise
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> int:
+        with self._lock:
+            cursor = self._connection.cursor()
+            cursor.execute(self._sql(statement), tuple(params))
+            count = cursor.rowcount
+            cursor.close()
+            return count
+
+    def executemany(self, statement: str, rows: list[tuple]) -> None:
+        with self._lock:
+            cursor = self._connection.cursor()
+            cursor.executemany(self._sql(statement), rows)
+            cursor.close()
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Rows of a read; outside a transaction it ends at once so later reads see new commits."""
+        with self._lock:
+            cursor = self._connection.cursor()
+            cursor.execute(self._sql(statement), tuple(params))
+            rows = cursor.fetchall()
+            cursor.close()
+            return rows
+
+    def end_read(self) -> None:
+        # psycopg2 opens a transaction even for a SELECT; end it so the next read is fresh.
+        if self.is_postgres:
+            with self._lock:
+                self._connection.rollback()
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", self._placeholder)

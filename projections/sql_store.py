@@ -1,0 +1,153 @@
+"""Read-model storage in SQLite or PostgreSQL: documents and tracking positions, written together.
+
+A batch of events is folded into a write-through cache and flushed, with the positions it
+reached, in one transaction: a crash leaves either all of the batch or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from projections.database import Database
+from projections.state import Doc
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS projection_docs (
+        projection TEXT NOT NULL,
+        key TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (projection, key))""",
+    """CREATE TABLE IF NOT EXISTS projection_positions (
+        projection TEXT NOT NULL,
+        source TEXT NOT NULL,
+        position BIGINT NOT NULL,
+        PRIMARY KEY (projection, source))""",
+)
+UPSERT_DOC = (
+    "INSERT INTO projection_docs (projection, key, doc) VALUES (?, ?, ?) "
+    "ON CONFLICT (projection, key) DO UPDATE SET doc = excluded.doc"
+)
+UPSERT_POSITION = (
+    "INSERT INTO projection_positions (projection, source, position) VALUES (?, ?, ?) "
+    "ON CONFLICT (projection, source) DO UPDATE SET position = excluded.position"
+)
+
+
+class SqlDocStore:
+    """Documents and positions of every projection, in one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        with db.transaction():
+            for statement in SCHEMA:
+                db.execute(statement)
+
+    def positions(self, projection: str) -> dict[str, int]:
+        rows = self._read(
+            "SELECT source, position FROM projection_positions WHERE projection = ?", (projection,)
+        )
+        return {source: int(position) for source, position in rows}
+
+    def position(self, projection: str, source: str) -> int:
+        return self.positions(projection).get(source, 0)
+
+    @contextmanager
+    def batch(self, projection: str) -> Iterator[BatchState]:
+        """A write-through DocState; on leaving, its documents and positions commit together."""
+        with self.db.transaction():
+            state = BatchState(self, projection)
+            yield state
+            self._flush(projection, state)
+
+    def reader(self, projection: str) -> ReadState:
+        return ReadState(self, projection)
+
+    def clear(self, projection: str) -> None:
+        with self.db.transaction():
+            self.db.execute("DELETE FROM projection_docs WHERE projection = ?", (projection,))
+            self.db.execute("DELETE FROM projection_positions WHERE projection = ?", (projection,))
+
+    def load(self, projection: str, key: str) -> Doc | None:
+        rows = self.db.query(
+            "SELECT doc FROM projection_docs WHERE projection = ? AND key = ?", (projection, key)
+        )
+        return json.loads(rows[0][0]) if rows else None
+
+    def load_prefix(self, projection: str, prefix: str) -> list[tuple[str, Doc]]:
+        rows = self.db.query(
+            "SELECT key, doc FROM projection_docs WHERE projection = ? AND key >= ? AND key < ? "
+            "ORDER BY key",
+            (projection, prefix, prefix + "\U0010ffff"),
+        )
+        return [(key, json.loads(doc)) for key, doc in rows]
+
+    def all_docs(self, projection: str) -> dict[str, Doc]:
+        docs = dict(self.load_prefix(projection, ""))
+        self.db.end_read()
+        return docs
+
+    def _flush(self, projection: str, state: BatchState) -> None:
+        docs = [
+            (projection, key, json.dumps(state.cache[key], sort_keys=True))
+            for key in sorted(state.dirty)
+        ]
+        if docs:
+            self.db.executemany(UPSERT_DOC, docs)
+        positions = [(projection, s, p) for s, p in sorted(state.new_positions.items())]
+        if positions:
+            self.db.executemany(UPSERT_POSITION, positions)
+
+    def _read(self, statement: str, params: tuple) -> list[tuple]:
+        rows = self.db.query(statement, params)
+        self.db.end_read()
+        return rows
+
+
+class BatchState:
+    """The DocState a batch folds into: reads through to the database, writes held until flush."""
+
+    def __init__(self, store: SqlDocStore, projection: str) -> None:
+        self._store = store
+        self._projection = projection
+        self.cache: dict[str, Doc | None] = {}
+        self.dirty: set[str] = set()
+        self.new_positions: dict[str, int] = {}
+
+    def get(self, key: str) -> Doc | None:
+        if key not in self.cache:
+            self.cache[key] = self._store.load(self._projection, key)
+        return self.cache[key]
+
+    def put(self, key: str, doc: Doc) -> None:
+        self.cache[key] = doc
+        self.dirty.add(key)
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, Doc]]:
+        merged = dict(self._store.load_prefix(self._projection, prefix))
+        merged.update({k: v for k, v in self.cache.items() if k.startswith(prefix) and v})
+        for key in sorted(merged):
+            yield key, merged[key]
+
+    def advance(self, positions: Mapping[str, int]) -> None:
+        """Records the positions this batch reached; they commit with its documents."""
+        self.new_positions.update(positions)
+
+
+class ReadState:
+    """A read-only DocState over the stored documents, for report queries."""
+
+    def __init__(self, store: SqlDocStore, projection: str) -> None:
+        self._store = store
+        self._projection = projection
+
+    def get(self, key: str) -> Doc | None:
+        return self._store.load(self._projection, key)
+
+    def put(self, key: str, doc: Doc) -> None:
+        raise TypeError("report queries never write")
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, Doc]]:
+        yield from self._store.load_prefix(self._projection, prefix)
+        self._store.db.end_read()
