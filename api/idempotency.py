@@ -45,7 +45,8 @@ class IdempotencyStore:
 
     def find(self, principal: str, key: str) -> StoredResponse | None:
         rows = self.db.query(
-            "SELECT fingerprint, status, body FROM idempotency_keys WHERE principal = ? AND key = ?",
+            "SELECT fingerprint, status, body FROM idempotency_keys "
+            "WHERE principal = ? AND key = ?",
             (principal, key),
         )
         self.db.end_read()

@@ -1,4 +1,4 @@
-"""How aggregates look in responses: plain JSON, contact details masked unless the caller may see them."""
+"""Aggregates in responses: plain JSON, contact details masked unless the caller may see them."""
 
 from __future__ import annotations
 

@@ -1,0 +1,140 @@
+"""Shared fixtures: a controllable clock, an in-memory application, the HTTP API on a temp dir."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.bootstrap import Container, build
+from api.settings import Settings
+from api.users import Role
+from domain.application import SalesPipeline
+from domain.context import CommandContext
+
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # ISO week 2026-W48
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime = MONDAY) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+    def set(self, moment: datetime) -> None:
+        self.current = moment
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def app() -> Iterator[SalesPipeline]:
+    application = SalesPipeline(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, claim_limit=3)
+    yield application
+    application.close()
+
+
+class Actor:
+    """Makes command contexts for one user at the clock's current time."""
+
+    def __init__(self, name: str, clock: FakeClock) -> None:
+        self.name = name
+        self.clock = clock
+
+    def __call__(self) -> CommandContext:
+        return CommandContext(self.name, self.clock.now())
+
+
+@pytest.fixture
+def ryan(clock: FakeClock) -> Actor:
+    return Actor("ryan", clock)
+
+
+@pytest.fixture
+def rita(clock: FakeClock) -> Actor:
+    return Actor("rita", clock)
+
+
+@pytest.fixture
+def maria(clock: FakeClock) -> Actor:
+    return Actor("maria", clock)
+
+
+def capture(app: SalesPipeline, ctx: CommandContext, company: str = "ACME", **extra):
+    details = {
+        "source": "web",
+        "company": company,
+        "contact": {"name": "Li Lei", "phone": "13800001234", "email": "li@acme.cn"},
+        "budget": Decimal(150000),
+    }
+    details.update(extra)
+    return app.capture_lead(ctx, **details).id
+
+
+USERS = (
+    ("ada", Role.ADMIN, None),
+    ("maria", Role.MANAGER, "east"),
+    ("ryan", Role.REP, "east"),
+    ("rita", Role.REP, "east"),
+    ("wes", Role.MANAGER, "west"),
+    ("will", Role.REP, "west"),
+)
+
+
+@pytest.fixture
+def container(tmp_path: Path, clock: FakeClock) -> Iterator[Container]:
+    built = build(Settings(data_dir=tmp_path / "data", claim_limit=3), clock=clock)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def tokens(container: Container, clock: FakeClock) -> dict[str, str]:
+    return {name: container.users.add(name, role, team, clock.now()) for name, role, team in USERS}
+
+
+class Api:
+    """The HTTP API as a given user sees it."""
+
+    def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
+        self.client = client
+        self.tokens = tokens
+
+    def as_(self, user: str) -> UserClient:
+        return UserClient(self.client, self.tokens[user])
+
+
+class UserClient:
+    def __init__(self, client: TestClient, token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def post(self, path: str, json: dict | None = None, **headers: str):
+        return self.client.post(path, json=json, headers={**self.headers, **headers})
+
+    def put(self, path: str, json: dict | None = None):
+        return self.client.put(path, json=json, headers=self.headers)
+
+    def get(self, path: str, **params):
+        return self.client.get(path, params=params, headers=self.headers)
+
+
+@pytest.fixture
+def api(container: Container, tokens: dict[str, str]) -> Iterator[Api]:
+    with TestClient(create_app(container), raise_server_exceptions=False) as client:
+        yield Api(client, tokens)
