@@ -37,7 +37,12 @@ class Week:
         return self.ok(user, "/leads", body, 201)["id"]
 
     def score(self, user: str, lead: str, budget: int, authority: str, clear: bool, days: int):
-        body = {"budget": budget, "authority": authority, "need_clear": clear, "timeline_days": days}
+        body = {
+            "budget": budget,
+            "authority": authority,
+            "need_clear": clear,
+            "timeline_days": days,
+        }
         return self.ok(user, f"/leads/{lead}/score", body)
 
     def funnel(self, user: str = "ada", **params) -> dict:

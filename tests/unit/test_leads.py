@@ -156,7 +156,12 @@ def test_converting_opens_an_opportunity_owned_by_the_holder_for_the_lead_compan
         ryan(), lead_id, name="Globex CRM", amount=Decimal(5000), expected_close=date(2027, 3, 1)
     )
     opp = app.get_opportunity(result.opportunity_id)
-    assert (opp.customer, opp.owner, opp.lead_id, opp.stage) == ("Globex", "ryan", lead_id, "contact")
+    assert (opp.customer, opp.owner, opp.lead_id, opp.stage) == (
+        "Globex",
+        "ryan",
+        lead_id,
+        "contact",
+    )
     assert app.get_lead(lead_id).opportunity_id == result.opportunity_id
 
 

@@ -38,7 +38,9 @@ operation = st.one_of(
     st.tuples(st.just("lose"), st.integers(0, 9)),
     st.tuples(st.just("reopen"), st.integers(0, 9)),
     st.tuples(st.just("reassign"), st.integers(0, 9), st.sampled_from(REPS)),
-    st.tuples(st.just("deliver"),),
+    st.tuples(
+        st.just("deliver"),
+    ),
     st.tuples(st.just("wait_hours"), st.integers(1, 200)),
 )
 
@@ -71,8 +73,12 @@ def run(app: SalesPipeline, ops, follower: StoreFollower) -> None:
             elif kind == "open":
                 opps.append(
                     app.open_opportunity(
-                        ctx, name="O", customer="C", amount=Decimal(op[2]),
-                        expected_close=date(2027, 1, 1), owner=op[1],
+                        ctx,
+                        name="O",
+                        customer="C",
+                        amount=Decimal(op[2]),
+                        expected_close=date(2027, 1, 1),
+                        owner=op[1],
                     ).id
                 )
             elif leads and kind in LEAD_COMMANDS:
@@ -81,7 +87,11 @@ def run(app: SalesPipeline, ops, follower: StoreFollower) -> None:
                     app.claim_lead(ctx, lead)
                 elif kind == "score":
                     app.score_lead(
-                        ctx, lead, budget=Decimal(150_000), authority=op[2], need_clear=True,
+                        ctx,
+                        lead,
+                        budget=Decimal(150_000),
+                        authority=op[2],
+                        need_clear=True,
                         timeline_days=20,
                     )
                 elif kind == "follow_up":
@@ -94,7 +104,10 @@ def run(app: SalesPipeline, ops, follower: StoreFollower) -> None:
                 else:
                     opps.append(
                         app.convert_lead(
-                            ctx, lead, name="L", amount=Decimal(op[2]),
+                            ctx,
+                            lead,
+                            name="L",
+                            amount=Decimal(op[2]),
                             expected_close=date(2027, 1, 1),
                         ).opportunity_id
                     )

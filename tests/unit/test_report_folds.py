@@ -21,7 +21,11 @@ ANYONE = ReportFilter()
 
 def open_opp(app, ctx, amount, owner=None):
     return app.open_opportunity(
-        ctx, name="Deal", customer="C", amount=Decimal(amount), expected_close=date(2027, 1, 1),
+        ctx,
+        name="Deal",
+        customer="C",
+        amount=Decimal(amount),
+        expected_close=date(2027, 1, 1),
         owner=owner,
     ).id
 
@@ -91,8 +95,12 @@ class TestFunnel:
     def test_weighted_amount_follows_a_product_lines_own_probabilities(self, app, ryan, maria):
         app.define_pipeline(maria(), "hw", [{"key": "demo", "name": "D", "probability": "0.3"}])
         app.open_opportunity(
-            ryan(), name="x", customer="y", amount=Decimal(1000),
-            expected_close=date(2027, 1, 1), product_line="hw",
+            ryan(),
+            name="x",
+            customer="y",
+            amount=Decimal(1000),
+            expected_close=date(2027, 1, 1),
+            product_line="hw",
         )
         report = funnel_report(fold(app)["funnel"], ReportFilter(product_line="hw"), TEAMS)
         assert report.stages == [FunnelStage("demo", 1, Decimal(1000), Decimal("300.00"))]
@@ -164,7 +172,11 @@ class TestRepActivity:
         high = {"budget": Decimal(200_000), "authority": Authority.DIRECTOR}
         app.score_lead(maria(), l1, need_clear=True, timeline_days=10, **high)  # 10: high
         app.score_lead(
-            maria(), l2, budget=Decimal(0), authority=Authority.MANAGER, need_clear=True,
+            maria(),
+            l2,
+            budget=Decimal(0),
+            authority=Authority.MANAGER,
+            need_clear=True,
             timeline_days=90,
         )  # 5: medium
         app.claim_lead(ryan(), l1)
@@ -193,7 +205,9 @@ class TestRepActivity:
 
     def test_rows_per_rep_for_the_week(self, states):
         folded, _ = states
-        rows = {r.rep: r for r in rep_activity_report(folded["rep_activity"], "2026-W48", ANYONE, TEAMS)}
+        rows = {
+            r.rep: r for r in rep_activity_report(folded["rep_activity"], "2026-W48", ANYONE, TEAMS)
+        }
         assert set(rows) == {"maria", "rita", "ryan"}
         ryan = rows["ryan"]
         assert (ryan.leads_assigned, ryan.leads_claimed) == (0, 2)
@@ -216,13 +230,15 @@ class TestRepActivity:
     def test_the_next_week_holds_only_the_next_weeks_work(self, states):
         folded, _ = states
         rows = rep_activity_report(folded["rep_activity"], "2026-W49", ANYONE, TEAMS)
-        assert [(r.rep, r.follow_ups, r.first_contacts) for r in rows] == [
-            ("ryan", {"call": 1}, 0)
-        ]
+        assert [(r.rep, r.follow_ups, r.first_contacts) for r in rows] == [("ryan", {"call": 1}, 0)]
 
     def test_rep_filter_and_team_filter(self, states):
         folded, _ = states
-        only = rep_activity_report(folded["rep_activity"], "2026-W48", ReportFilter(rep="rita"), TEAMS)
+        only = rep_activity_report(
+            folded["rep_activity"], "2026-W48", ReportFilter(rep="rita"), TEAMS
+        )
         assert [r.rep for r in only] == ["rita"]
-        west = rep_activity_report(folded["rep_activity"], "2026-W48", ReportFilter(team="west"), TEAMS)
+        west = rep_activity_report(
+            folded["rep_activity"], "2026-W48", ReportFilter(team="west"), TEAMS
+        )
         assert west == []

@@ -1,0 +1,60 @@
+"""The salesledger command: users, demo users, status, and clear errors with non-zero exits."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.cli import main
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("SALESLEDGER_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+def test_users_add_prints_a_token_and_users_list_shows_the_user(capsys):
+    assert main(["users", "add", "lena", "--role", "rep", "--team", "north"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert len(token) >= 30
+    assert main(["users", "list"]) == 0
+    assert capsys.readouterr().out == "lena\trep\tnorth\n"
+
+
+def test_tokens_are_stored_hashed(capsys, data_dir):
+    main(["users", "add", "lena", "--role", "rep"])
+    token = capsys.readouterr().out.strip()
+    assert token.encode() not in (data_dir / "readmodels.sqlite").read_bytes()
+
+
+def test_adding_an_existing_user_fails_with_a_message(capsys):
+    main(["users", "add", "lena", "--role", "rep"])
+    assert main(["users", "add", "lena", "--role", "rep"]) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_a_manager_needs_a_team(capsys):
+    assert main(["users", "add", "boss", "--role", "manager"]) == 1
+    assert "--team" in capsys.readouterr().err
+
+
+def test_an_unknown_role_is_refused(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["users", "add", "x", "--role", "king"])
+    assert exit_.value.code == 2
+
+
+def test_a_bad_setting_names_the_variable(capsys, monkeypatch):
+    monkeypatch.setenv("SALESLEDGER_CLAIM_LIMIT", "many")
+    assert main(["status"]) == 2
+    assert "SALESLEDGER_CLAIM_LIMIT" in capsys.readouterr().err
+
+
+def test_demo_users_are_created_once_and_their_tokens_reprinted(capsys):
+    assert main(["demo-users"]) == 0
+    first = capsys.readouterr().out
+    assert main(["demo-users"]) == 0
+    assert capsys.readouterr().out == first
+    assert {"ada", "maria", "ryan", "rita"} <= {line.split()[0] for line in first.splitlines()[1:]}
