@@ -19,8 +19,16 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
-test: install
-	$(BIN)/python -m pytest -q
+# The whole suite: unit, e2e, and integration tests against the real PostgreSQL and Kafka
+# that `make services` starts (or reuses).
+test: install services
+	. .services/env && $(BIN)/python -m pytest -q
+
+services:
+	scripts/services.sh up
+
+services-down:
+	scripts/services.sh down
 
 unit: install
 	$(BIN)/python -m pytest -q tests/unit

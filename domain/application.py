@@ -49,6 +49,14 @@ class ConversionResult(CommandResult):
 
 
 @dataclass(frozen=True)
+class LogEntry:
+    """One notification of the store's log: its position and public envelope, if published."""
+
+    position: int
+    envelope: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class EnvelopeBatch:
     """Public envelopes read from the notification log, and the last position read."""
 
@@ -412,19 +420,22 @@ class SalesPipeline(Application):
     ) -> Opportunity:
         return self._get_at(Opportunity, opportunity_id, version=version, as_of=as_of)
 
-    def read_envelopes(self, after: int, limit: int = 1000) -> EnvelopeBatch:
-        """Public envelopes of the events stored after a position, in notification order."""
+    def read_log(self, after: int, limit: int = 1000) -> list[LogEntry]:
+        """The notifications stored after a position, in order, each with its public envelope
+        (None for internal bookkeeping events, which are never published)."""
         notifications = self.recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False
         )
-        envelopes = []
-        for notification in notifications:
-            event = self.mapper.to_domain_event(notification)
-            envelope = envelope_of(event, notification.id)
-            if envelope is not None:
-                envelopes.append(envelope)
-        last = notifications[-1].id if notifications else after
-        return EnvelopeBatch(envelopes, last)
+        return [
+            LogEntry(n.id, envelope_of(self.mapper.to_domain_event(n), n.id))
+            for n in notifications
+        ]
+
+    def read_envelopes(self, after: int, limit: int = 1000) -> EnvelopeBatch:
+        """Public envelopes of the events stored after a position, in notification order."""
+        entries = self.read_log(after, limit)
+        envelopes = [e.envelope for e in entries if e.envelope is not None]
+        return EnvelopeBatch(envelopes, entries[-1].position if entries else after)
 
     def all_envelopes(self, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
         position = 0

@@ -77,9 +77,9 @@ class SqlDocStore:
 
     def load_prefix(self, projection: str, prefix: str) -> list[tuple[str, Doc]]:
         rows = self.db.query(
-            "SELECT key, doc FROM projection_docs WHERE projection = ? AND key >= ? AND key < ? "
-            "ORDER BY key",
-            (projection, prefix, prefix + "\U0010ffff"),
+            "SELECT key, doc FROM projection_docs "
+            "WHERE projection = ? AND substr(key, 1, ?) = ? ORDER BY key",
+            (projection, len(prefix), prefix),
         )
         return [(key, json.loads(doc)) for key, doc in rows]
 
