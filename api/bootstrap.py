@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -15,6 +15,10 @@ from api.idempotency import IdempotencyStore
 from api.settings import Settings
 from api.users import UserDirectory
 from consumers.in_process import StoreFollower
+from consumers.kafka_io import all_topics, ensure_topics, make_consumer, make_producer
+from consumers.positions import PositionStore
+from consumers.projector import KafkaProjector
+from consumers.relay import Relay
 from domain.application import SalesPipeline
 from domain.context import Clock, SystemClock
 from domain.published import mask_personal_data
@@ -39,8 +43,8 @@ class Container:
     idempotency: IdempotencyStore
     projections: list[Projection]
     pii_key: bytes
+    positions: PositionStore
     follower: StoreFollower | None = None
-    _extra: dict[str, Any] = field(default_factory=dict)
 
     def publish(self, envelope: dict[str, Any]) -> dict[str, Any]:
         """The envelope as it leaves the store: contact details masked."""
@@ -58,6 +62,49 @@ class Container:
             return {p.name: self.docs.reader(p.name) for p in self.projections}
         envelopes = (self.publish(e) for e in self.app.all_envelopes())
         return dict(fold_until(self.projections, envelopes, as_of))
+
+    def relay(self) -> Relay:
+        """The store → Kafka relay, with its topics created."""
+        bootstrap = self._kafka()
+        ensure_topics(bootstrap, self.settings.topic_prefix, self.settings.kafka_partitions)
+        return Relay(
+            self.app,
+            self.positions,
+            make_producer(bootstrap),
+            self.publish,
+            self.settings.topic_prefix,
+            gap_timeout=self.settings.relay_gap_timeout,
+        )
+
+    def projectors(self, names: list[str] | None = None) -> list[KafkaProjector]:
+        """One Kafka projector (one consumer group) per named projection, or for all."""
+        bootstrap = self._kafka()
+        ensure_topics(bootstrap, self.settings.topic_prefix, self.settings.kafka_partitions)
+        known = {p.name: p for p in self.projections}
+        unknown = sorted(set(names or []) - set(known))
+        if unknown:
+            raise ValueError(f"no projection named {unknown[0]}; known: {', '.join(known)}")
+        chosen = [known[n] for n in names] if names else self.projections
+        topics = all_topics(self.settings.topic_prefix)
+        return [
+            KafkaProjector(
+                projection,
+                self.docs,
+                make_consumer(
+                    bootstrap, f"{self.settings.topic_prefix}.projector.{projection.name}"
+                ),
+                topics,
+            )
+            for projection in chosen
+        ]
+
+    def _group_of(self, projection: Projection) -> str:
+        return f"{self.settings.topic_prefix}.projector.{projection.name}"
+
+    def _kafka(self) -> str:
+        if self.settings.kafka_bootstrap is None:
+            raise ValueError("SALESLEDGER_KAFKA_BOOTSTRAP is not set: there is no Kafka to use")
+        return self.settings.kafka_bootstrap
 
     def close(self) -> None:
         self.app.close()
@@ -89,6 +136,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         idempotency=IdempotencyStore(db),
         projections=projections,
         pii_key=_pii_key(settings),
+        positions=PositionStore(db),
     )
     if settings.kafka_bootstrap is None:
         # No Kafka: the store's log is delivered to the projections in this process.

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from pydantic import ValidationError
@@ -11,6 +13,9 @@ from pydantic import ValidationError
 from api.bootstrap import Container, build
 from api.settings import Settings
 from api.users import Role, UserError
+from consumers import logs
+from consumers.relay import RELAY
+from consumers.status import kafka_lag
 
 DEMO_USERS = (
     ("ada", Role.ADMIN, None),
@@ -37,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     container = build(settings)
     try:
         return args.run(container, args)
-    except UserError as error:
+    except (UserError, ValueError) as error:
         print(f"salesledger: {error}", file=sys.stderr)
         return 1
     finally:
@@ -69,9 +74,68 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo_users)
 
-    status = commands.add_parser("status", help="store position and each read model's lag")
+    relay = commands.add_parser("relay", help="publish the event store's log to Kafka")
+    relay.add_argument("--once", action="store_true", help="send what is there, then stop")
+    relay.set_defaults(run=_relay)
+
+    project = commands.add_parser("project", help="build read models from Kafka")
+    project.add_argument("names", nargs="*", help="projections to run (default: all)")
+    project.add_argument("--once", action="store_true", help="apply what is there, then stop")
+    project.set_defaults(run=_project)
+
+    status = commands.add_parser("status", help="each consumer's position and lag")
     status.set_defaults(run=_status)
     return parser
+
+
+def _stop_on_signals() -> threading.Event:
+    """SIGTERM or SIGINT ends the loop after the batch in hand."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def _relay(container: Container, args: argparse.Namespace) -> int:
+    logs.configure()
+    relay = container.relay()
+    if args.once:
+        while relay.run_once():
+            pass
+    else:
+        relay.run_forever(_stop_on_signals())
+    relay.producer.close()
+    return 0
+
+
+def _project(container: Container, args: argparse.Namespace) -> int:
+    logs.configure()
+    projectors = container.projectors(args.names)
+    stop = _stop_on_signals()
+    try:
+        if args.once:
+            _drain(projectors)
+        else:
+            threads = [
+                threading.Thread(target=p.run_forever, args=(stop,), name=p.name)
+                for p in projectors
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        for projector in projectors:
+            projector.close()
+    return 0
+
+
+def _drain(projectors: list) -> None:
+    """Polls every projector until none has lag left (one pass more after the last message)."""
+    while True:
+        read = sum(p.run_once() for p in projectors)
+        if not read and all(sum(p.lag().values()) == 0 for p in projectors):
+            return
 
 
 def _serve(container: Container, args: argparse.Namespace) -> int:
@@ -122,10 +186,17 @@ def _demo_users(container: Container, args: argparse.Namespace) -> int:
 
 
 def _status(container: Container, args: argparse.Namespace) -> int:
-    print(f"store position: {container.app.last_position()}")
+    last = container.app.last_position()
+    print(f"store position: {last}")
     if container.follower is not None:
         for name, lag in container.follower.lag().items():
-            print(f"projection {name}: lag {lag}")
+            print(f"projection {name} (in-process): lag {lag}")
+        return 0
+    relay_position = container.positions.get(RELAY)
+    print(f"relay position: {relay_position}  lag {last - relay_position}")
+    for name, partitions in kafka_lag(container).items():
+        detail = "  ".join(f"{p} lag {lag}" for p, lag in sorted(partitions.items()))
+        print(f"projection {name}: lag {sum(partitions.values())}  ({detail})")
     return 0
 
 

@@ -19,7 +19,11 @@ class Settings(BaseSettings):
         default=None, description="postgresql://user:password@host:port/dbname selects PostgreSQL"
     )
     kafka_bootstrap: str | None = None
-    topic_prefix: str = "salesledger"
+    topic_prefix: str = Field(default="salesledger", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    kafka_partitions: int = Field(default=3, ge=1, le=1000)
+    relay_gap_timeout: float = Field(
+        default=2.0, ge=0, description="seconds the relay waits for a gap in the log to fill"
+    )
     currency: str = "CNY"
     claim_limit: int = Field(default=50, ge=1)
     pii_key: str | None = Field(

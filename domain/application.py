@@ -427,8 +427,7 @@ class SalesPipeline(Application):
             start=after, limit=limit, inclusive_of_start=False
         )
         return [
-            LogEntry(n.id, envelope_of(self.mapper.to_domain_event(n), n.id))
-            for n in notifications
+            LogEntry(n.id, envelope_of(self.mapper.to_domain_event(n), n.id)) for n in notifications
         ]
 
     def read_envelopes(self, after: int, limit: int = 1000) -> EnvelopeBatch:

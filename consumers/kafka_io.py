@@ -1,0 +1,86 @@
+"""Kafka as an adapter: topic names, the producer and consumer settings, topic creation."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+AGGREGATE_TYPES = ("lead", "opportunity", "pipeline")
+
+
+def topic_for(prefix: str, aggregate_type: str) -> str:
+    """`<prefix>.<aggregate>.v1`: one topic per aggregate type and contract version."""
+    return f"{prefix}.{aggregate_type}.v1"
+
+
+def all_topics(prefix: str) -> list[str]:
+    return [topic_for(prefix, t) for t in AGGREGATE_TYPES]
+
+
+def ensure_topics(bootstrap: str, prefix: str, partitions: int) -> None:
+    """Creates the topics if missing, with the configured partition count."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="salesledger-admin")
+    try:
+        existing = set(admin.list_topics())
+        missing = [
+            NewTopic(topic, num_partitions=partitions, replication_factor=1)
+            for topic in all_topics(prefix)
+            if topic not in existing
+        ]
+        if missing:
+            # Another process may create them first; either way they exist afterwards.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(missing)
+    finally:
+        admin.close()
+
+
+def make_producer(bootstrap: str) -> KafkaProducer:
+    # acks=all with the idempotent producer: a retried send never duplicates or reorders
+    # within a partition, so each aggregate's events arrive in version order.
+    return KafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id="salesledger-relay",
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        batch_size=256 * 1024,
+        compression_type=None,
+        max_in_flight_requests_per_connection=5,
+        retries=2**31 - 1,
+        delivery_timeout_ms=120_000,
+        reconnect_backoff_ms=100,
+        reconnect_backoff_max_ms=5_000,
+    )
+
+
+def make_consumer(bootstrap: str, group_id: str, **overrides: Any) -> KafkaConsumer:
+    settings: dict[str, Any] = {
+        "bootstrap_servers": bootstrap,
+        "group_id": group_id,
+        "client_id": group_id,
+        "enable_auto_commit": False,  # offsets live in the read model's database
+        "auto_offset_reset": "earliest",
+        "value_deserializer": json.loads,
+        "max_poll_records": 1000,
+        "reconnect_backoff_ms": 100,
+        "reconnect_backoff_max_ms": 5_000,
+    }
+    settings.update(overrides)
+    return KafkaConsumer(**settings)
+
+
+def encode(envelope: dict[str, Any]) -> bytes:
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def headers_of(envelope: dict[str, Any]) -> list[tuple[str, bytes]]:
+    return [
+        ("type", envelope["type"].encode()),
+        ("schema_version", str(envelope["schema_version"]).encode()),
+    ]

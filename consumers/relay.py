@@ -1,0 +1,120 @@
+"""The relay: publishes the event store's notification log to Kafka, outbox style.
+
+It reads the log in order from the position it recorded, produces each public event (contact
+details masked) to `<prefix>.<aggregate>.v1` keyed by aggregate id, waits until Kafka has
+acknowledged every message, and only then records the new position. A crash anywhere means
+re-sending, never skipping: delivery is at least once, and consumers drop duplicates by
+aggregate id and version.
+
+Gaps. A notification id can be missing from the log for two reasons: the transaction that
+took it rolled back (a version conflict, for one), and it will never appear; or, where inserts
+are not serialised by the recorder's table lock (eventsourcing's database-functions mode),
+the transaction is still in flight and will commit after higher ids are visible. The relay
+cannot tell the two apart from the log alone, so like Marten's high-water mark it stops at a
+gap and waits for it to fill, up to `gap_timeout` seconds, before passing it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from consumers.kafka_io import encode, headers_of, topic_for
+from consumers.logs import log_event
+from consumers.positions import PositionStore
+from domain.application import LogEntry, SalesPipeline
+
+RELAY = "relay"
+Envelope = dict[str, Any]
+log = logging.getLogger("salesledger.relay")
+
+
+class Relay:
+    """Moves the store's log to Kafka; run_once sends one batch and returns how many entries."""
+
+    def __init__(
+        self,
+        app: SalesPipeline,
+        positions: PositionStore,
+        producer: Any,
+        publish: Callable[[Envelope], Envelope],
+        topic_prefix: str,
+        *,
+        batch_size: int = 2000,
+        gap_timeout: float = 2.0,
+        ack_timeout: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.app = app
+        self.positions = positions
+        self.producer = producer
+        self.publish = publish
+        self.topic_prefix = topic_prefix
+        self.batch_size = batch_size
+        self.gap_timeout = gap_timeout
+        self.ack_timeout = ack_timeout
+        self.monotonic = monotonic
+        self._gap_first_seen: dict[int, float] = {}
+
+    def run_once(self) -> int:
+        start = self.positions.get(RELAY)
+        entries = self._passable(start, self.app.read_log(start, self.batch_size))
+        if not entries:
+            return 0
+        pending = [
+            self.producer.send(
+                topic_for(self.topic_prefix, envelope["aggregate_type"]),
+                key=envelope["aggregate_id"].encode(),
+                value=encode(envelope),
+                headers=headers_of(envelope),
+            )
+            for envelope in (self.publish(e.envelope) for e in entries if e.envelope)
+        ]
+        self.producer.flush(timeout=self.ack_timeout)
+        for future in pending:
+            future.get(timeout=self.ack_timeout)  # raises if Kafka did not acknowledge
+        self.positions.set(RELAY, entries[-1].position)
+        log_event(
+            log,
+            "relay.batch",
+            sent=len(pending),
+            position=entries[-1].position,
+            lag=self.app.last_position() - entries[-1].position,
+        )
+        return len(entries)
+
+    def lag(self) -> int:
+        return self.app.last_position() - self.positions.get(RELAY)
+
+    def run_forever(self, stop: threading.Event, idle_seconds: float = 0.2) -> None:
+        """Relays until `stop` is set, backing off while Kafka or the database is away."""
+        backoff = idle_seconds
+        while not stop.is_set():
+            try:
+                moved = self.run_once()
+                backoff = idle_seconds
+            except Exception as error:  # noqa: BLE001 - any outage: wait, then re-send
+                log_event(log, "relay.retry", error=repr(error), backoff_s=backoff)
+                moved = 0
+                backoff = min(backoff * 2, 5.0)
+            if not moved:
+                stop.wait(backoff)
+
+    def _passable(self, start: int, entries: list[LogEntry]) -> list[LogEntry]:
+        """The entries up to the first gap that may still fill."""
+        passable: list[LogEntry] = []
+        expected = start + 1
+        now = self.monotonic()
+        for entry in entries:
+            if entry.position != expected:
+                first_seen = self._gap_first_seen.setdefault(expected, now)
+                if now - first_seen < self.gap_timeout:
+                    break
+                del self._gap_first_seen[expected]
+                log_event(log, "relay.gap_passed", missing_from=expected, to=entry.position - 1)
+            passable.append(entry)
+            expected = entry.position + 1
+        return passable
