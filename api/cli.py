@@ -195,8 +195,11 @@ def _status(container: Container, args: argparse.Namespace) -> int:
     relay_position = container.positions.get(RELAY)
     print(f"relay position: {relay_position}  lag {last - relay_position}")
     for name, partitions in kafka_lag(container).items():
-        detail = "  ".join(f"{p} lag {lag}" for p, lag in sorted(partitions.items()))
-        print(f"projection {name}: lag {sum(partitions.values())}  ({detail})")
+        behind = "  ".join(f"{p}: {lag}" for p, lag in sorted(partitions.items()) if lag)
+        print(
+            f"projection {name}: lag {sum(partitions.values())}"
+            + (f"  ({behind})" if behind else "")
+        )
     return 0
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
+from kafka.serializer import Deserializer
 
 AGGREGATE_TYPES = ("lead", "opportunity", "pipeline")
 
@@ -36,8 +38,21 @@ def ensure_topics(bootstrap: str, prefix: str, partitions: int) -> None:
             # Another process may create them first; either way they exist afterwards.
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(missing)
+            _wait_until_visible(admin, all_topics(prefix))
     finally:
         admin.close()
+
+
+def _wait_until_visible(admin: KafkaAdminClient, topics: list[str], seconds: float = 30) -> None:
+    """Topic creation completes asynchronously: a consumer subscribing before the topic is in
+    the metadata would not see it until its next metadata refresh, minutes later."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        described = admin.describe_topics(topics)
+        if all(t.get("error_code", 0) == 0 and t.get("partitions") for t in described):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"topics {', '.join(topics)} did not become visible in {seconds} s")
 
 
 def make_producer(bootstrap: str) -> KafkaProducer:
@@ -66,13 +81,21 @@ def make_consumer(bootstrap: str, group_id: str, **overrides: Any) -> KafkaConsu
         "client_id": group_id,
         "enable_auto_commit": False,  # offsets live in the read model's database
         "auto_offset_reset": "earliest",
-        "value_deserializer": json.loads,
+        "value_deserializer": JsonDeserializer(),
         "max_poll_records": 1000,
+        # A read model should show a command quickly: don't let an idle fetch wait long.
+        "fetch_max_wait_ms": 100,
+        "metadata_max_age_ms": 30_000,
         "reconnect_backoff_ms": 100,
         "reconnect_backoff_max_ms": 5_000,
     }
     settings.update(overrides)
     return KafkaConsumer(**settings)
+
+
+class JsonDeserializer(Deserializer):
+    def deserialize(self, topic: str, headers: Any, data: bytes | None) -> Any:
+        return None if data is None else json.loads(data)
 
 
 def encode(envelope: dict[str, Any]) -> bytes:

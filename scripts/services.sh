@@ -80,8 +80,10 @@ psql_admin() { as_root su postgres -c "psql -p $PG_PORT -v ON_ERROR_STOP=1 -qtA 
 
 ensure_database() {
   if ! psql_admin "-c \"SELECT 1 FROM pg_roles WHERE rolname = '$PG_USER'\"" | grep -q 1; then
-    psql_admin "-c \"CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD'\""
+    # CREATEDB: the integration tests give each test a fresh database of its own.
+    psql_admin "-c \"CREATE ROLE $PG_USER LOGIN CREATEDB PASSWORD '$PG_PASSWORD'\""
   fi
+  psql_admin "-c \"ALTER ROLE $PG_USER CREATEDB\""
   if ! psql_admin "-c \"SELECT 1 FROM pg_database WHERE datname = '$PG_DB'\"" | grep -q 1; then
     psql_admin "-c \"CREATE DATABASE $PG_DB OWNER $PG_USER\""
   fi

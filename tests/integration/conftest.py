@@ -1,0 +1,126 @@
+"""Real PostgreSQL and Kafka, as `make services` starts them: a fresh database and topic prefix
+for every test, so tests neither see nor disturb each other's data."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import psycopg2
+import pytest
+
+from api.bootstrap import Container, build
+from api.settings import Settings
+from consumers.projector import KafkaProjector
+from consumers.relay import Relay
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES_ENV = ROOT / ".services" / "env"
+
+
+def _service_settings() -> dict[str, str]:
+    found = {
+        key: os.environ[key]
+        for key in ("SALESLEDGER_DATABASE_URL", "SALESLEDGER_KAFKA_BOOTSTRAP")
+        if os.environ.get(key)
+    }
+    if len(found) < 2 and SERVICES_ENV.exists():
+        for line in SERVICES_ENV.read_text().splitlines():
+            key, _, value = line.removeprefix("export ").partition("=")
+            found.setdefault(key, value)
+    return found
+
+
+SERVICES = _service_settings()
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def services() -> dict[str, str]:
+    if len(SERVICES) < 2:
+        message = "PostgreSQL and Kafka are not running: start them with `make services`"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # in CI a skip would hide that nothing was tested
+        pytest.skip(message)
+    return SERVICES
+
+
+@pytest.fixture
+def database_url(services) -> Iterator[str]:
+    """A database of its own for one test, dropped afterwards."""
+    base = services["SALESLEDGER_DATABASE_URL"]
+    name = "sl_test_" + uuid.uuid4().hex[:12]
+    admin = psycopg2.connect(base)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    url = urlunparse(urlparse(base)._replace(path="/" + name))
+    yield url
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.close()
+
+
+@pytest.fixture
+def kafka(services) -> str:
+    return services["SALESLEDGER_KAFKA_BOOTSTRAP"]
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    return "test" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def production_settings(database_url, kafka, topic_prefix, tmp_path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        kafka_bootstrap=kafka,
+        topic_prefix=topic_prefix,
+        claim_limit=3,
+        relay_gap_timeout=0.5,
+    )
+
+
+class Pipeline:
+    """The relay and every projector of one container, pumped until nothing is left to move."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.relay: Relay = container.relay()
+        self.projectors: list[KafkaProjector] = container.projectors()
+        for projector in self.projectors:
+            projector.poll_ms = 50
+
+    def drain(self) -> None:
+        while self.relay.run_once():
+            pass
+        for _ in range(400):
+            read = sum(p.run_once() for p in self.projectors)
+            if not read and all(p.consumer.assignment() for p in self.projectors):
+                if all(sum(p.lag().values()) == 0 for p in self.projectors):
+                    return
+        raise AssertionError("projectors did not catch up with Kafka")
+
+    def close(self) -> None:
+        for projector in self.projectors:
+            projector.close()
+        self.relay.producer.close()
+
+
+@pytest.fixture
+def production(production_settings, clock) -> Iterator[Container]:
+    """A container in production shape: PostgreSQL store and read models, Kafka between."""
+    built = build(production_settings, clock=clock)
+    yield built
+    built.close()

@@ -1,0 +1,38 @@
+"""The e2e week, run in production shape: HTTP → PostgreSQL store → relay → Kafka → projectors
+→ PostgreSQL read models → report endpoints. Each command is followed by draining the real
+relay and projectors, so the live snapshots taken mid-week are what a user would have seen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from api.bootstrap import Container
+from projections.replay import fold_until
+from tests.e2e.test_week_of_activity import (  # noqa: F401 - the tests run here too
+    test_a_manager_sees_the_funnel_of_their_own_team,
+    test_funnel_as_of_an_earlier_moment_equals_what_was_shown_then,
+    test_funnel_for_the_whole_company,
+    test_rep_activity_for_the_week,
+    test_stage_conversion_for_a_period,
+    test_stage_conversion_for_the_week,
+    test_the_pool_shows_unheld_leads_masked,
+    week,
+)
+from tests.integration.conftest import Pipeline
+
+
+@pytest.fixture
+def container(production: Container) -> Iterator[Container]:
+    pipeline = Pipeline(production)
+    production.after_command = pipeline.drain  # type: ignore[method-assign]
+    yield production
+    pipeline.close()
+
+
+def test_read_models_built_through_kafka_equal_a_rebuild_from_the_store(week, container):
+    envelopes = (container.publish(e) for e in container.app.all_envelopes())
+    fresh = fold_until(container.projections, envelopes)
+    for projection in container.projections:
+        assert container.docs.all_docs(projection.name) == fresh[projection.name].docs
