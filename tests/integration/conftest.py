@@ -107,9 +107,9 @@ class Pipeline:
             pass
         for _ in range(400):
             read = sum(p.run_once() for p in self.projectors)
-            if not read and all(p.consumer.assignment() for p in self.projectors):
-                if all(sum(p.lag().values()) == 0 for p in self.projectors):
-                    return
+            settled = not read and all(p.consumer.assignment() for p in self.projectors)
+            if settled and all(sum(p.lag().values()) == 0 for p in self.projectors):
+                return
         raise AssertionError("projectors did not catch up with Kafka")
 
     def close(self) -> None:

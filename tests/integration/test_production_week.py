@@ -31,7 +31,10 @@ def container(production: Container) -> Iterator[Container]:
     pipeline.close()
 
 
-def test_read_models_built_through_kafka_equal_a_rebuild_from_the_store(week, container):
+def test_read_models_built_through_kafka_equal_a_rebuild_from_the_store(
+    week,  # noqa: F811 - the imported fixture, requested by name
+    container,
+):
     envelopes = (container.publish(e) for e in container.app.all_envelopes())
     fresh = fold_until(container.projections, envelopes)
     for projection in container.projections:
