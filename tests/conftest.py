@@ -98,7 +98,11 @@ USERS = (
 
 @pytest.fixture
 def container(tmp_path: Path, clock: FakeClock) -> Iterator[Container]:
-    built = build(Settings(data_dir=tmp_path / "data", claim_limit=3), clock=clock)
+    # Embedded mode, whatever the environment says (make test exports the services' URLs).
+    settings = Settings(
+        data_dir=tmp_path / "data", claim_limit=3, database_url=None, kafka_bootstrap=None
+    )
+    built = build(settings, clock=clock)
     yield built
     built.close()
 

@@ -12,6 +12,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("SALESLEDGER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SALESLEDGER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SALESLEDGER_KAFKA_BOOTSTRAP", raising=False)
     return tmp_path / "data"
 
 
