@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = None
     topic_prefix: str = Field(default="salesledger", pattern=r"^[A-Za-z0-9._-]{1,100}$")
     kafka_partitions: int = Field(default=3, ge=1, le=1000)
+    store_db_functions: bool = Field(
+        default=False,
+        description="PostgreSQL: insert events through eventsourcing's database function "
+        "(fewer round trips, but inserts no longer take the table lock, so ids can commit "
+        "out of order; the relay's gap handling covers that)",
+    )
     relay_gap_timeout: float = Field(
         default=2.0, ge=0, description="seconds the relay waits for a gap in the log to fill"
     )
@@ -50,4 +56,5 @@ class Settings(BaseSettings):
             "POSTGRES_PORT": str(url.port or 5432),
             "POSTGRES_USER": unquote(url.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "y" if self.store_db_functions else "n",
         }

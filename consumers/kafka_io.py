@@ -55,10 +55,10 @@ def _wait_until_visible(admin: KafkaAdminClient, topics: list[str], seconds: flo
     raise TimeoutError(f"topics {', '.join(topics)} did not become visible in {seconds} s")
 
 
-def make_producer(bootstrap: str) -> KafkaProducer:
+def make_producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
     # acks=all with the idempotent producer: a retried send never duplicates or reorders
     # within a partition, so each aggregate's events arrive in version order.
-    return KafkaProducer(
+    settings: dict[str, Any] = dict(
         bootstrap_servers=bootstrap,
         client_id="salesledger-relay",
         acks="all",
@@ -72,6 +72,8 @@ def make_producer(bootstrap: str) -> KafkaProducer:
         reconnect_backoff_ms=100,
         reconnect_backoff_max_ms=5_000,
     )
+    settings.update(overrides)
+    return KafkaProducer(**settings)
 
 
 def make_consumer(bootstrap: str, group_id: str, **overrides: Any) -> KafkaConsumer:

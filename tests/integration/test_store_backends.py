@@ -55,7 +55,11 @@ def test_events_come_back_in_the_order_they_were_saved(backend, ryan):
 def test_decimal_money_and_dates_round_trip_exactly(backend, ryan):
     app, _ = backend
     opp = app.open_opportunity(
-        ryan(), name="x", customer="y", amount=Decimal("1234567.89"), expected_close=date(2027, 2, 28)
+        ryan(),
+        name="x",
+        customer="y",
+        amount=Decimal("1234567.89"),
+        expected_close=date(2027, 2, 28),
     ).id
     loaded = app.get_opportunity(opp)
     assert loaded.amount == Decimal("1234567.89")
