@@ -70,7 +70,7 @@ class Container:
         return Relay(
             self.app,
             self.positions,
-            make_producer(bootstrap),
+            partial(make_producer, bootstrap),
             self.publish,
             self.settings.topic_prefix,
             gap_timeout=self.settings.relay_gap_timeout,

@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
 
     relay = commands.add_parser("relay", help="publish the event store's log to Kafka")
     relay.add_argument("--once", action="store_true", help="send what is there, then stop")
+    relay.add_argument(
+        "--batch-size", type=int, default=2000, help="log entries sent per acknowledged batch"
+    )
     relay.set_defaults(run=_relay)
 
     project = commands.add_parser("project", help="build read models from Kafka")
@@ -98,13 +101,17 @@ def _stop_on_signals() -> threading.Event:
 
 def _relay(container: Container, args: argparse.Namespace) -> int:
     logs.configure()
+    if args.batch_size < 1:
+        print("salesledger: --batch-size must be at least 1", file=sys.stderr)
+        return 2
     relay = container.relay()
+    relay.batch_size = args.batch_size
     if args.once:
         while relay.run_once():
             pass
     else:
         relay.run_forever(_stop_on_signals())
-    relay.producer.close()
+    relay.close()
     return 0
 
 

@@ -68,7 +68,10 @@ def make_producer(bootstrap: str, **overrides: Any) -> KafkaProducer:
         compression_type=None,
         max_in_flight_requests_per_connection=5,
         retries=2**31 - 1,
-        delivery_timeout_ms=120_000,
+        # Notice an outage within seconds: the relay then starts over with a fresh producer.
+        request_timeout_ms=10_000,
+        delivery_timeout_ms=20_000,
+        max_block_ms=10_000,
         reconnect_backoff_ms=100,
         reconnect_backoff_max_ms=5_000,
     )

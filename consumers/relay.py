@@ -39,18 +39,19 @@ class Relay:
         self,
         app: SalesPipeline,
         positions: PositionStore,
-        producer: Any,
+        producer_factory: Callable[[], Any],
         publish: Callable[[Envelope], Envelope],
         topic_prefix: str,
         *,
         batch_size: int = 2000,
         gap_timeout: float = 2.0,
-        ack_timeout: float = 60.0,
+        ack_timeout: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
         self.positions = positions
-        self.producer = producer
+        self.producer_factory = producer_factory
+        self._producer: Any = None
         self.publish = publish
         self.topic_prefix = topic_prefix
         self.batch_size = batch_size
@@ -64,8 +65,28 @@ class Relay:
         entries = self._passable(start, self.app.read_log(start, self.batch_size))
         if not entries:
             return 0
+        try:
+            sent = self._send(entries)
+        except Exception:
+            # A producer that failed may hold expired or half-sent batches and a stale
+            # idempotence state: drop it. The batch is re-sent from the recorded position.
+            self._discard_producer()
+            raise
+        self.positions.set(RELAY, entries[-1].position)
+        log_event(
+            log,
+            "relay.batch",
+            sent=sent,
+            position=entries[-1].position,
+            lag=self.app.last_position() - entries[-1].position,
+        )
+        return len(entries)
+
+    def _send(self, entries: list[LogEntry]) -> int:
+        """Produces the entries' public events and waits until Kafka acknowledged them all."""
+        producer = self.producer
         pending = [
-            self.producer.send(
+            producer.send(
                 topic_for(self.topic_prefix, envelope["aggregate_type"]),
                 key=envelope["aggregate_id"].encode(),
                 value=encode(envelope),
@@ -73,18 +94,29 @@ class Relay:
             )
             for envelope in (self.publish(e.envelope) for e in entries if e.envelope)
         ]
-        self.producer.flush(timeout=self.ack_timeout)
+        producer.flush(timeout=self.ack_timeout)
         for future in pending:
             future.get(timeout=self.ack_timeout)  # raises if Kafka did not acknowledge
-        self.positions.set(RELAY, entries[-1].position)
-        log_event(
-            log,
-            "relay.batch",
-            sent=len(pending),
-            position=entries[-1].position,
-            lag=self.app.last_position() - entries[-1].position,
-        )
-        return len(entries)
+        return len(pending)
+
+    @property
+    def producer(self) -> Any:
+        if self._producer is None:
+            self._producer = self.producer_factory()
+        return self._producer
+
+    def _discard_producer(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            try:
+                producer.close(timeout=0)
+            except Exception as error:  # noqa: BLE001 - it is being thrown away anyway
+                log_event(log, "relay.producer_close_failed", error=repr(error))
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close()
+            self._producer = None
 
     def lag(self) -> int:
         return self.app.last_position() - self.positions.get(RELAY)

@@ -4,6 +4,7 @@
 #   scripts/services.sh up     start both (reusing whatever already runs) and write .services/env
 #   scripts/services.sh down   stop what this script started
 #   scripts/services.sh env    print the settings to export
+#   scripts/services.sh kafka-down | kafka-up   stop or start this project's own broker only
 #
 # PostgreSQL comes from Debian's packages (installed if missing) as a cluster of its own on
 # 127.0.0.1:$PG_PORT. Kafka 4.x runs in KRaft mode (one combined broker and controller) from the
@@ -171,7 +172,13 @@ kafka_down() {
     local pid
     pid=$(cat "$KAFKA_DIR/kafka.pid")
     kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do port_open "$KAFKA_PORT" || break; sleep 0.2; done
+    # Wait for the JVM to exit, not just for the port to close: a restart must not find the
+    # old broker still shutting down and take it for a running one.
+    for _ in $(seq 1 300); do
+      pgrep -g "$pid" >/dev/null 2>&1 || kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    pkill -KILL -g "$pid" 2>/dev/null || true
     rm -f "$KAFKA_DIR/kafka.pid"
     log "Kafka stopped"
   fi
@@ -199,8 +206,13 @@ case "${1:-up}" in
   env)
     [ -f "$ENV_FILE" ] && cat "$ENV_FILE" || { log "not started: run scripts/services.sh up"; exit 1; }
     ;;
+  # This project's own broker, whatever SALESLEDGER_KAFKA_BOOTSTRAP names (the fault tests
+  # restart it mid-run).
   kafka-down) kafka_down ;;
-  kafka-up) kafka_up ;;
+  kafka-up)
+    unset SALESLEDGER_KAFKA_BOOTSTRAP
+    kafka_up
+    ;;
   *)
     echo "usage: $0 up|down|env" >&2
     exit 2

@@ -115,7 +115,7 @@ class Pipeline:
     def close(self) -> None:
         for projector in self.projectors:
             projector.close()
-        self.relay.producer.close()
+        self.relay.close()
 
 
 @pytest.fixture

@@ -1,0 +1,175 @@
+"""Faults on real servers: kill -9 the relay and a projector mid-stream, restart the broker.
+Afterwards every event is in Kafka at least once, and every read model equals a rebuild from
+the store: nothing lost, nothing counted twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from consumers.relay import RELAY
+from consumers.status import kafka_lag
+from domain.context import CommandContext
+from projections.replay import fold_until
+from tests.conftest import capture
+from tests.integration.conftest import ROOT
+from tests.integration.kafka_reading import envelopes, read_all
+
+SERVICES_SCRIPT = ROOT / "scripts" / "services.sh"
+KAFKA_PID = ROOT / ".services" / "kafka" / "kafka.pid"
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Polls an outside process's progress; the deadline only bounds a hung test."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Process:
+    """A `salesledger` command running as its own process, as in production."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.args, self.env, self.log = args, env, log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Process:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", *self.args],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
+    def kill_9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: a clean stop after the batch in hand
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def processes(production_settings, tmp_path) -> Iterator[Callable[[list[str]], Process]]:
+    env = {
+        **os.environ,
+        "SALESLEDGER_DATA_DIR": str(production_settings.data_dir),
+        "SALESLEDGER_DATABASE_URL": production_settings.database_url,
+        "SALESLEDGER_KAFKA_BOOTSTRAP": production_settings.kafka_bootstrap,
+        "SALESLEDGER_TOPIC_PREFIX": production_settings.topic_prefix,
+        "SALESLEDGER_RELAY_GAP_TIMEOUT": "0.5",
+    }
+    started: list[Process] = []
+
+    def make(args: list[str]) -> Process:
+        process = Process(args, env, tmp_path / f"{args[0]}.log")
+        started.append(process)
+        return process
+
+    yield make
+    for process in started:
+        process.stop()
+
+
+def write_history(app, clock, leads: int) -> None:
+    for n in range(leads):
+        ctx = CommandContext(f"rep{n}", clock.now())  # one lead a rep: within the claim limit
+        lead = capture(app, ctx, company=f"Company {n}")
+        if n % 3 == 0:
+            app.claim_lead(ctx, lead)
+        if n % 6 == 0:
+            opp = app.convert_lead(
+                ctx,
+                lead,
+                name=f"Deal {n}",
+                amount=Decimal(1000 + n),
+                expected_close=date(2027, 1, 1),
+            ).opportunity_id
+            app.move_opportunity(ctx, opp, stage="proposal")
+
+
+def assert_everything_delivered_once_in_effect(container) -> None:
+    stored = [container.publish(e) for e in container.app.all_envelopes()]
+    published = envelopes(
+        read_all(container.settings.kafka_bootstrap, container.settings.topic_prefix)
+    )
+    assert {(e["aggregate_id"], e["aggregate_version"]) for e in published} == {
+        (e["aggregate_id"], e["aggregate_version"]) for e in stored
+    }
+    fresh = fold_until(container.projections, stored)
+    for projection in container.projections:
+        assert container.docs.all_docs(projection.name) == fresh[projection.name].docs
+
+
+def projectors_caught_up(container) -> bool:
+    lag = kafka_lag(container)
+    return all(sum(partitions.values()) == 0 for partitions in lag.values())
+
+
+def relay_caught_up(container) -> bool:
+    return container.positions.get(RELAY) >= container.app.last_position()
+
+
+def test_relay_killed_mid_stream_resends_and_loses_nothing(production, processes, clock):
+    write_history(production.app, clock, 1000)
+    relay = processes(["relay", "--batch-size", "10"]).start()
+    wait_until(lambda: production.positions.get(RELAY) > 0, 60, "the relay to start sending")
+    relay.kill_9()
+    assert not relay_caught_up(production), "the relay finished before it could be killed"
+    write_history(production.app, clock, 30)
+    processes(["relay"]).start()
+    wait_until(lambda: relay_caught_up(production), 60, "the restarted relay to catch up")
+    processes(["project", "--once"]).start().proc.wait(timeout=120)
+    assert_everything_delivered_once_in_effect(production)
+
+
+def test_projector_killed_mid_batch_applies_every_event_exactly_once(production, processes, clock):
+    write_history(production.app, clock, 300)
+    processes(["relay", "--once"]).start().proc.wait(timeout=120)
+    projector = processes(["project"]).start()
+
+    def some_rows_written() -> bool:
+        return any(production.docs.positions(p.name) for p in production.projections)
+
+    wait_until(some_rows_written, 60, "the projector to write its first batch")
+    projector.kill_9()
+    processes(["project"]).start()
+    wait_until(lambda: projectors_caught_up(production), 90, "the projector to catch up")
+    assert_everything_delivered_once_in_effect(production)
+
+
+@pytest.mark.skipif(not KAFKA_PID.exists(), reason="the broker was not started by this project")
+def test_broker_restart_during_a_run_loses_nothing(production, processes, clock):
+    processes(["relay"]).start()
+    processes(["project"]).start()
+    write_history(production.app, clock, 60)
+    wait_until(lambda: relay_caught_up(production), 60, "the relay to send the first part")
+    subprocess.run([SERVICES_SCRIPT, "kafka-down"], check=True)
+    write_history(production.app, clock, 60)  # written while the broker is down
+    subprocess.run([SERVICES_SCRIPT, "kafka-up"], check=True)
+    write_history(production.app, clock, 30)
+    wait_until(lambda: relay_caught_up(production), 120, "the relay to reconnect and catch up")
+    wait_until(lambda: projectors_caught_up(production), 120, "the projectors to catch up")
+    assert_everything_delivered_once_in_effect(production)
