@@ -1,0 +1,71 @@
+"""Many clients at once on one opportunity, over real HTTP, on PostgreSQL: for each version
+exactly one command wins, the others get 409, and nothing is lost."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api.users import Role
+
+CLIENTS = 12
+ROUNDS = 4
+
+
+@pytest.fixture
+def server(production):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(production), host="127.0.0.1", port=port, log_level="error")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    while not running.started:
+        thread.join(0.01)
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(10)
+
+
+def test_concurrent_stage_moves_one_winner_per_version(server, production, clock):
+    token = production.users.add("ryan", Role.REP, "east", clock.now())
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server, headers=headers, timeout=30) as client:
+        deal = {"name": "D", "customer": "C", "amount": 1, "expected_close": "2027-01-01"}
+        opp = client.post("/opportunities", json=deal).json()["id"]
+    stages = ["needs", "proposal", "negotiation", "contact"]
+    outcomes: Counter = Counter()
+    for round_ in range(ROUNDS):
+        version = round_ + 1
+        with httpx.Client(base_url=server, headers=headers) as client:
+            current = client.get(f"/opportunities/{opp}").json()["stage"]
+        elsewhere = [s for s in stages if s != current]  # every client asks for a real move
+        start = Barrier(CLIENTS)
+
+        def move(n: int, version: int = version, elsewhere: list = elsewhere) -> int:
+            with httpx.Client(base_url=server, headers=headers, timeout=30) as client:
+                start.wait()
+                response = client.post(
+                    f"/opportunities/{opp}/stage",
+                    json={"stage": elsewhere[n % len(elsewhere)]},
+                    headers={"If-Match": f'"{version}"'},
+                )
+                return response.status_code
+
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            codes = Counter(pool.map(move, range(CLIENTS)))
+        assert codes[200] == 1, codes
+        assert codes[200] + codes[409] == CLIENTS, codes
+        outcomes.update(codes)
+    history = [e for e in production.app.all_envelopes() if e["aggregate_id"] == opp]
+    assert [e["aggregate_version"] for e in history] == list(range(1, ROUNDS + 2))
+    assert outcomes[500] == 0
