@@ -51,7 +51,9 @@ def test_concurrent_stage_moves_one_winner_per_version(server, production, clock
         elsewhere = [s for s in stages if s != current]  # every client asks for a real move
         start = Barrier(CLIENTS)
 
-        def move(n: int, version: int = version, elsewhere: list = elsewhere) -> int:
+        def move(
+            n: int, version: int = version, elsewhere: list = elsewhere, start: Barrier = start
+        ) -> int:
             with httpx.Client(base_url=server, headers=headers, timeout=30) as client:
                 start.wait()
                 response = client.post(
