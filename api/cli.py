@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -15,6 +16,7 @@ from api.settings import Settings
 from api.users import Role, UserError
 from consumers import logs
 from consumers.relay import RELAY
+from consumers.schema_files import export_schemas
 from consumers.status import kafka_lag
 
 DEMO_USERS = (
@@ -32,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    if not getattr(args, "needs_container", True):
+        return args.run(None, args)
     try:
         settings = Settings()
     except ValidationError as error:
@@ -85,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
     project.add_argument("names", nargs="*", help="projections to run (default: all)")
     project.add_argument("--once", action="store_true", help="apply what is there, then stop")
     project.set_defaults(run=_project)
+
+    schema = commands.add_parser("schema", help="event schemas for analytics consumers")
+    schema_commands = schema.add_subparsers(title="schema")
+    export = schema_commands.add_parser("export", help="write one JSON Schema per event type")
+    export.add_argument("--out", type=Path, default=Path("docs/events"))
+    export.set_defaults(run=_schema_export, needs_container=False)
 
     status = commands.add_parser("status", help="each consumer's position and lag")
     status.set_defaults(run=_status)
@@ -189,6 +199,12 @@ def _demo_users(container: Container, args: argparse.Namespace) -> int:
     print("demo users (name, role, team, bearer token):")
     for line in lines:
         print("  " + line)
+    return 0
+
+
+def _schema_export(_: None, args: argparse.Namespace) -> int:
+    written = export_schemas(args.out)
+    print(f"wrote {len(written)} schemas to {args.out}")
     return 0
 
 

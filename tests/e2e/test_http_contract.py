@@ -277,3 +277,13 @@ def test_openapi_document_is_served(api):
     spec = api.client.get("/openapi.json").json()
     assert "/leads/{lead_id}/claim" in spec["paths"]
     assert api.client.get("/docs").status_code == 200
+
+
+def test_event_schemas_are_served(api):
+    catalog = api.client.get("/schemas/events").json()
+    assert catalog["schema_version"] == 1
+    assert "OpportunityStageChanged" in catalog["events"]
+    one = api.client.get("/schemas/events/LeadCaptured").json()
+    assert one["properties"]["type"]["const"] == "LeadCaptured"
+    missing = api.client.get("/schemas/events/LeadTeleported")
+    assert missing.status_code == 404

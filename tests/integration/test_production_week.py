@@ -4,11 +4,14 @@ relay and projectors, so the live snapshots taken mid-week are what a user would
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
+import jsonschema
 import pytest
 
 from api.bootstrap import Container
+from domain.event_schemas import json_schema
 from projections.replay import fold_until
 from tests.e2e.test_week_of_activity import (  # noqa: F401 - the tests run here too
     test_a_manager_sees_the_funnel_of_their_own_team,
@@ -21,6 +24,7 @@ from tests.e2e.test_week_of_activity import (  # noqa: F401 - the tests run here
     week,
 )
 from tests.integration.conftest import Pipeline
+from tests.integration.kafka_reading import read_all
 
 
 @pytest.fixture
@@ -39,3 +43,15 @@ def test_read_models_built_through_kafka_equal_a_rebuild_from_the_store(
     fresh = fold_until(container.projections, envelopes)
     for projection in container.projections:
         assert container.docs.all_docs(projection.name) == fresh[projection.name].docs
+
+
+def test_every_message_on_kafka_validates_against_its_published_schema(
+    week,  # noqa: F811 - the imported fixture, requested by name
+    container,
+):
+    records = read_all(container.settings.kafka_bootstrap, container.settings.topic_prefix)
+    assert len(records) == sum(1 for _ in container.app.all_envelopes())
+    for record in records:
+        message = json.loads(record.value)
+        assert dict(record.headers)["type"].decode() == message["type"]
+        jsonschema.validate(message, json_schema(message["type"]))

@@ -1,0 +1,221 @@
+"""The published envelope and each event type's `data`, as pydantic models (catalog v1).
+
+These describe what leaves the store, as analytics consumers receive it on Kafka: contact
+details masked, money as JSON numbers, times as ISO-8601 strings. Changing an event means a new
+schema_version with an upcaster, never an edit here; optional fields may be added freely.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Generic, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.published import SCHEMA_VERSION
+
+Money = float
+Rep = str
+Method = Literal["call", "email", "visit", "demo", "meeting", "message"]
+
+
+class Data(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class MaskedContact(BaseModel):
+    """Contact details as published: masked, with keyed hashes to join on (no PII)."""
+
+    name: str | None = Field(None, description="masked, e.g. 'L***'")
+    title: str | None = None
+    phone: str | None = Field(None, description="masked, e.g. '***1234'")
+    email: str | None = Field(None, description="masked, e.g. 'l***@acme.cn'")
+    name_hash: str | None = Field(None, description="HMAC-SHA256 of the normalised value")
+    phone_hash: str | None = None
+    email_hash: str | None = None
+
+
+class LeadCaptured(Data):
+    source: str
+    company: str
+    industry: str | None = None
+    region: str | None = None
+    contact: MaskedContact
+    budget: Money | None = None
+    need: str | None = None
+
+
+class LeadScored(Data):
+    budget: Money
+    authority: Literal["staff", "manager", "director", "executive"]
+    need_clear: bool
+    timeline_days: int
+    score: int
+    tier: Literal["high", "medium", "low"]
+
+
+class LeadClaimed(Data):
+    rep: Rep
+
+
+class LeadAssigned(Data):
+    rep: Rep
+    rule: str | None = Field(None, description="the assignment rule and version; absent if manual")
+    previous_rep: Rep | None = None
+
+
+class LeadReleased(Data):
+    rep: Rep
+    reason: str
+
+
+class LeadReturnedToPool(Data):
+    rep: Rep
+    reason: Literal["no_follow_up", "rep_left", "manual"]
+    idle_days: int | None = None
+
+
+class FollowedUp(Data):
+    rep: Rep
+    method: Method
+    summary: str
+    feedback: str | None = None
+    next_step: str | None = None
+    next_follow_up_at: datetime | None = None
+
+
+class LeadFollowedUp(FollowedUp):
+    pass
+
+
+class LeadQualified(Data):
+    pass
+
+
+class LeadDisqualified(Data):
+    reason: str
+
+
+class LeadNurtured(Data):
+    reason: str | None = None
+    previous_rep: Rep | None = None
+
+
+class LeadReactivated(Data):
+    pass
+
+
+class LeadConverted(Data):
+    opportunity_id: UUID
+
+
+class LeadDetailsCorrected(Data):
+    changes: dict[str, Any] = Field(
+        description="field path → new value; contact.name/phone/email masked, with a "
+        "contact.<field>_hash beside each"
+    )
+
+
+class OpportunityOpened(Data):
+    name: str
+    customer: str
+    owner: Rep
+    amount: Money
+    currency: str
+    product_line: str
+    expected_close: date
+    stage: str
+    lead_id: UUID | None = None
+
+
+class OpportunityStageChanged(Data):
+    from_stage: str
+    to_stage: str
+
+
+class OpportunityAmountChanged(Data):
+    amount: Money
+
+
+class OpportunityCloseDateChanged(Data):
+    expected_close: date
+
+
+class OpportunityReassigned(Data):
+    from_rep: Rep
+    to_rep: Rep
+
+
+class OpportunityFollowedUp(FollowedUp):
+    pass
+
+
+class OpportunityWon(Data):
+    amount: Money
+
+
+class OpportunityLost(Data):
+    stage: str = Field(description="the stage it was lost in")
+    reason: str
+    competitor: str | None = None
+
+
+class OpportunityReopened(Data):
+    stage: str
+
+
+class Stage(BaseModel):
+    key: str
+    name: str
+    probability: float = Field(ge=0, le=1)
+
+
+class PipelineDefined(Data):
+    product_line: str
+    stages: list[Stage]
+
+
+D = TypeVar("D", bound=Data)
+
+
+class Envelope(BaseModel, Generic[D]):
+    """Every message's value: who did what to which aggregate, when, and the event's data."""
+
+    id: UUID = Field(description="deterministic from aggregate id and version: drop duplicates")
+    type: str
+    schema_version: Literal[1]
+    aggregate_type: Literal["lead", "opportunity", "pipeline"]
+    aggregate_id: UUID
+    aggregate_version: int = Field(ge=1)
+    position: int = Field(ge=1, description="the event store's notification id")
+    occurred_at: datetime
+    actor: str
+    correlation_id: str
+    data: D
+
+
+DATA_MODELS: dict[str, type[Data]] = {
+    model.__name__: model
+    for model in (
+        LeadCaptured, LeadScored, LeadClaimed, LeadAssigned, LeadReleased, LeadReturnedToPool,
+        LeadFollowedUp, LeadQualified, LeadDisqualified, LeadNurtured, LeadReactivated,
+        LeadConverted, LeadDetailsCorrected, OpportunityOpened, OpportunityStageChanged,
+        OpportunityAmountChanged, OpportunityCloseDateChanged, OpportunityReassigned,
+        OpportunityFollowedUp, OpportunityWon, OpportunityLost, OpportunityReopened,
+        PipelineDefined,
+    )
+}  # fmt: skip
+
+
+def json_schema(event_type: str) -> dict[str, Any]:
+    """The JSON Schema of one event type's whole message (envelope and data)."""
+    model = Envelope[DATA_MODELS[event_type]]  # type: ignore[index]
+    schema = model.model_json_schema()
+    schema["title"] = f"{event_type} v{SCHEMA_VERSION}"
+    schema["properties"]["type"] = {"const": event_type, "title": "Type", "type": "string"}
+    return schema
+
+
+def all_json_schemas() -> dict[str, dict[str, Any]]:
+    return {event_type: json_schema(event_type) for event_type in sorted(DATA_MODELS)}
