@@ -17,7 +17,8 @@ COMPOSE = ROOT / "compose.yaml"
 
 
 def test_compose_file_follows_the_compose_specification():
-    checker = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "check-jsonschema")
+    beside_python = Path(sys.executable).parent / "check-jsonschema"
+    checker = shutil.which("check-jsonschema") or str(beside_python)
     result = subprocess.run(
         [checker, "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
         capture_output=True,
