@@ -21,6 +21,7 @@ from api.dependencies import (
 )
 from api.problems import ApiProblem
 from api.users import User
+from domain.application import CommandResult
 from domain.context import CommandContext
 from domain.published import json_ready
 
@@ -94,6 +95,16 @@ class CommandCall:
         return run_command(
             self.request, self.container, self.user, self.fingerprint, action, status_code
         )
+
+    def run_versioned(
+        self, action: Callable[[], CommandResult], status_code: int = 200
+    ) -> JSONResponse:
+        """Runs a command whose answer is the aggregate's id and new version."""
+        return self.run(lambda: version_body(action()), status_code)
+
+
+def version_body(result: CommandResult) -> dict[str, Any]:
+    return {"id": result.id, "version": result.version}
 
 
 def command_call(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.access import check_lead, check_manager, check_rep_target, may_handle
-from api.commands import CallDep, CommandCall
+from api.commands import CallDep, CommandCall, version_body
 from api.dependencies import ContainerDep, UserDep
 from api.routers.queries import AsOf, VersionQuery, state_response
 from api.schemas import (
@@ -23,7 +23,6 @@ from api.schemas import (
     WithReason,
 )
 from api.views import lead_view
-from domain.application import CommandResult
 from domain.followups import FollowUp
 from domain.published import json_ready
 from projections.pool import pool_leads
@@ -31,14 +30,10 @@ from projections.pool import pool_leads
 router = APIRouter(tags=["leads"])
 
 
-def _version(result: CommandResult) -> dict[str, Any]:
-    return {"id": result.id, "version": result.version}
-
-
 def _lead_command(call: CommandCall, lead_id: UUID, action: Any) -> JSONResponse:
     """Checks the caller may work the lead, then runs the command once."""
     check_lead(call.user, call.container.app.get_lead(lead_id), call.teams)
-    return call.run(lambda: _version(action()))
+    return call.run_versioned(action)
 
 
 @router.post("/leads", status_code=201)
@@ -46,7 +41,7 @@ def capture_lead(body: CaptureLead, call: CallDep) -> JSONResponse:
     """Captures a lead into the shared pool, unheld."""
     details = body.model_dump()
     details["contact"] = {k: v for k, v in details["contact"].items() if v is not None}
-    return call.run(lambda: _version(call.container.app.capture_lead(call.ctx, **details)), 201)
+    return call.run_versioned(lambda: call.container.app.capture_lead(call.ctx, **details), 201)
 
 
 @router.post("/leads/{lead_id}/score")
@@ -58,7 +53,7 @@ def score_lead(lead_id: UUID, body: ScoreLead, call: CallDep) -> JSONResponse:
         result = call.container.app.score_lead(
             call.ctx, lead_id, expected_version=call.expected_version, **body.model_dump()
         )
-        return {"score": result.score, "tier": result.tier, **_version(result)}
+        return {"score": result.score, "tier": result.tier, **version_body(result)}
 
     return call.run(score)
 
@@ -67,8 +62,8 @@ def score_lead(lead_id: UUID, body: ScoreLead, call: CallDep) -> JSONResponse:
 def claim_lead(lead_id: UUID, call: CallDep) -> JSONResponse:
     """The caller claims the lead from the pool, within their claim limit."""
     app = call.container.app
-    return call.run(
-        lambda: _version(app.claim_lead(call.ctx, lead_id, expected_version=call.expected_version))
+    return call.run_versioned(
+        lambda: app.claim_lead(call.ctx, lead_id, expected_version=call.expected_version)
     )
 
 
@@ -79,11 +74,9 @@ def assign_lead(lead_id: UUID, body: AssignLead, call: CallDep) -> JSONResponse:
     teams = call.teams
     check_rep_target(call.user, body.rep, teams)
     check_lead(call.user, call.container.app.get_lead(lead_id), teams)
-    return call.run(
-        lambda: _version(
-            call.container.app.assign_lead(
-                call.ctx, lead_id, rep=body.rep, expected_version=call.expected_version
-            )
+    return call.run_versioned(
+        lambda: call.container.app.assign_lead(
+            call.ctx, lead_id, rep=body.rep, expected_version=call.expected_version
         )
     )
 
@@ -184,7 +177,7 @@ def convert_lead(lead_id: UUID, body: ConvertLead, call: CallDep) -> JSONRespons
         return {
             "opportunity_id": result.opportunity_id,
             "opportunity_version": result.opportunity_version,
-            **_version(result),
+            **version_body(result),
         }
 
     return call.run(convert, 201)

@@ -24,20 +24,15 @@ from api.schemas import (
     Win,
 )
 from api.views import opportunity_view
-from domain.application import CommandResult
 from domain.followups import FollowUp
 
 router = APIRouter(tags=["opportunities"])
 
 
-def _version(result: CommandResult) -> dict[str, Any]:
-    return {"id": result.id, "version": result.version}
-
-
 def _opportunity_command(call: CommandCall, opportunity_id: UUID, action: Any) -> JSONResponse:
     """Checks the caller may work the opportunity, then runs the command once."""
     check_opportunity(call.user, call.container.app.get_opportunity(opportunity_id), call.teams)
-    return call.run(lambda: _version(action()))
+    return call.run_versioned(action)
 
 
 @router.post("/opportunities", status_code=201)
@@ -50,9 +45,9 @@ def open_opportunity(body: OpenOpportunity, call: CallDep) -> JSONResponse:
     except ValueError:
         raise ApiProblem(422, "Invalid Value", "lead_id must be a UUID", "lead_id") from None
     fields = body.model_dump(exclude={"owner", "lead_id"})
-    return call.run(
-        lambda: _version(
-            call.container.app.open_opportunity(call.ctx, owner=owner, lead_id=lead_id, **fields)
+    return call.run_versioned(
+        lambda: call.container.app.open_opportunity(
+            call.ctx, owner=owner, lead_id=lead_id, **fields
         ),
         201,
     )
