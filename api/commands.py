@@ -19,6 +19,7 @@ from api.dependencies import (
     UserDep,
     VersionDep,
 )
+from api.idempotency import StoredResponse
 from api.problems import ApiProblem
 from api.users import User
 from domain.application import CommandResult
@@ -44,27 +45,42 @@ def run_command(
         raise ApiProblem(
             422, "Invalid Header", "Idempotency-Key must be 1 to 200 characters", "Idempotency-Key"
         )
-    with container.idempotency.lock(user.name, key):
-        stored = container.idempotency.find(user.name, key)
-        if stored is not None:
-            if stored.fingerprint != request_fingerprint:
-                raise ApiProblem(
-                    422,
-                    "Idempotency Key Reused",
-                    "this Idempotency-Key was used for a different request",
-                    "Idempotency-Key",
-                )
-            return JSONResponse(stored.body, stored.status, headers={REPLAY_HEADER: "true"})
+    store = container.idempotency
+    if not store.claim(user.name, key, request_fingerprint, container.clock.now()):
+        return _replay(store.find(user.name, key), request_fingerprint)
+    try:
         response = _respond(container, action(), status_code)
-        container.idempotency.remember(
-            user.name,
-            key,
-            request_fingerprint,
-            status_code,
-            _body_of(response),
-            container.clock.now(),
+    except BaseException:
+        store.release(user.name, key)
+        raise
+    store.complete(user.name, key, status_code, _body_of(response))
+    return response
+
+
+def _replay(stored: StoredResponse | None, request_fingerprint: str) -> JSONResponse:
+    """The first answer to this key, if it was for the same request and has finished."""
+    if stored is None:
+        raise ApiProblem(
+            409,
+            "Conflict",
+            "the request with this Idempotency-Key just failed; retry it",
+            "Idempotency-Key",
         )
-        return response
+    if stored.fingerprint != request_fingerprint:
+        raise ApiProblem(
+            422,
+            "Idempotency Key Reused",
+            "this Idempotency-Key was used for a different request",
+            "Idempotency-Key",
+        )
+    if not stored.finished:
+        raise ApiProblem(
+            409,
+            "Conflict",
+            "a request with this Idempotency-Key is still running; retry later",
+            "Idempotency-Key",
+        )
+    return JSONResponse(stored.body, stored.status, headers={REPLAY_HEADER: "true"})
 
 
 def _respond(container: Container, body: dict[str, Any], status_code: int) -> JSONResponse:

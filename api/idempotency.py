@@ -1,10 +1,14 @@
-"""Idempotency keys: a retried command returns the first answer instead of acting twice."""
+"""Idempotency keys: a retried command returns the first answer instead of acting twice.
+
+A key is claimed by inserting its row before the command runs, so two retries racing in
+different API processes cannot both act: the database's primary key lets one in. The answer is
+stored when the command succeeds; if it fails, the claim is released so a retry can run.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,17 +19,23 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS idempotency_keys (
     principal TEXT NOT NULL,
     key TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    body TEXT NOT NULL,
+    status INTEGER,
+    body TEXT,
     created_at TEXT NOT NULL,
     PRIMARY KEY (principal, key))"""
 
 
 @dataclass(frozen=True)
 class StoredResponse:
+    """The first request's fingerprint and, once it has finished, its answer."""
+
     fingerprint: str
-    status: int
+    status: int | None
     body: Any
+
+    @property
+    def finished(self) -> bool:
+        return self.status is not None
 
 
 class IdempotencyStore:
@@ -33,15 +43,18 @@ class IdempotencyStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        # Two retries of one key arriving together must not both act: one waits for the other.
-        self._key_locks: dict[tuple[str, str], threading.Lock] = {}
-        self._guard = threading.Lock()
         with db.transaction():
             db.execute(SCHEMA)
 
-    def lock(self, principal: str, key: str) -> threading.Lock:
-        with self._guard:
-            return self._key_locks.setdefault((principal, key), threading.Lock())
+    def claim(self, principal: str, key: str, fingerprint: str, now: datetime) -> bool:
+        """Takes the key for a request about to run; False if another request has it."""
+        with self.db.transaction():
+            inserted = self.db.execute(
+                "INSERT INTO idempotency_keys (principal, key, fingerprint, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (principal, key) DO NOTHING",
+                (principal, key, fingerprint, now.isoformat()),
+            )
+        return inserted == 1
 
     def find(self, principal: str, key: str) -> StoredResponse | None:
         rows = self.db.query(
@@ -53,16 +66,23 @@ class IdempotencyStore:
         if not rows:
             return None
         fingerprint, status, body = rows[0]
-        return StoredResponse(fingerprint, int(status), json.loads(body))
+        return StoredResponse(
+            fingerprint, None if status is None else int(status), json.loads(body or "null")
+        )
 
-    def remember(
-        self, principal: str, key: str, fingerprint: str, status: int, body: Any, now: datetime
-    ) -> None:
+    def complete(self, principal: str, key: str, status: int, body: Any) -> None:
         with self.db.transaction():
             self.db.execute(
-                "INSERT INTO idempotency_keys "
-                "(principal, key, fingerprint, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (principal, key, fingerprint, status, json.dumps(body), now.isoformat()),
+                "UPDATE idempotency_keys SET status = ?, body = ? WHERE principal = ? AND key = ?",
+                (status, json.dumps(body), principal, key),
+            )
+
+    def release(self, principal: str, key: str) -> None:
+        """Gives up a claim whose command failed, so that a retry may run it."""
+        with self.db.transaction():
+            self.db.execute(
+                "DELETE FROM idempotency_keys WHERE principal = ? AND key = ? AND status IS NULL",
+                (principal, key),
             )
 
 

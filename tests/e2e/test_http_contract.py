@@ -287,3 +287,25 @@ def test_event_schemas_are_served(api):
     assert one["properties"]["type"]["const"] == "LeadCaptured"
     missing = api.client.get("/schemas/events/LeadTeleported")
     assert missing.status_code == 404
+
+
+def test_a_failed_command_does_not_consume_its_idempotency_key(api, lead):
+    first = api.as_("rita").post(f"/leads/{lead}/claim", **{"Idempotency-Key": "k-fail"})
+    assert first.status_code == 409
+    api.as_("ryan").post(f"/leads/{lead}/release", {"reason": "over to rita"})
+    retry = api.as_("rita").post(f"/leads/{lead}/claim", **{"Idempotency-Key": "k-fail"})
+    assert retry.status_code == 200
+    assert "idempotent-replayed" not in retry.headers
+
+
+def test_simultaneous_retries_with_one_key_act_once(api):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def send(_: int) -> int:
+        return api.as_("ryan").post("/leads", LEAD, **{"Idempotency-Key": "burst"}).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(send, range(6)))
+    assert set(codes) <= {201, 409}
+    assert codes.count(201) >= 1
+    assert api.as_("ada").get("/reports/funnel").json()["leads"]["captured"] == 1
