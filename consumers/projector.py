@@ -76,19 +76,22 @@ class KafkaProjector:
         batches = self.consumer.poll(timeout_ms=self.poll_ms)
         if not batches:
             return 0
-        read = applied = 0
+        read = applied = lag = 0
         try:
             with self.store.batch(self.name) as state:
                 for partition, messages in batches.items():
                     for message in messages:
                         applied += fold(self.projection, state, message.value)
                     read += len(messages)
-                    state.advance({source_of(partition): messages[-1].offset + 1})
+                    next_offset = messages[-1].offset + 1
+                    state.advance({source_of(partition): next_offset})
+                    # The high watermark came with the fetch: lag without another request.
+                    lag += (self.consumer.highwater(partition) or next_offset) - next_offset
         except Exception:
             # The batch rolled back, but the consumer has moved past it: rewind, or it is lost.
             self.seek_to_stored(self.consumer.assignment())
             raise
-        log_event(log, "projector.batch", projection=self.name, read=read, applied=applied)
+        log_event(log, "projector.batch", projection=self.name, read=read, applied=applied, lag=lag)
         return read
 
     def lag(self) -> dict[str, int]:
