@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api import problems
 from api.bootstrap import Container
-from api.routers import leads, opportunities, pipelines, reports, schemas
+from api.routers import history, leads, opportunities, pipelines, reports, schemas
 
 CATCH_UP_SECONDS = 0.5
 
@@ -39,7 +39,7 @@ def create_app(container: Container, *, follow_in_background: bool = False) -> F
     )
     app.state.container = container
     problems.install(app)
-    for module in (leads, opportunities, reports, pipelines, schemas):
+    for module in (leads, opportunities, history, reports, pipelines, schemas):
         app.include_router(module.router)
 
     @app.get("/health", tags=["service"])

@@ -57,6 +57,14 @@ class LogEntry:
 
 
 @dataclass(frozen=True)
+class HistoryPage:
+    """Some of an aggregate's events, and how many it has in all."""
+
+    envelopes: list[dict[str, Any]]
+    total: int
+
+
+@dataclass(frozen=True)
 class EnvelopeBatch:
     """Public envelopes read from the notification log, and the last position read."""
 
@@ -419,6 +427,20 @@ class SalesPipeline(Application):
         self, opportunity_id: UUID, *, version: int | None = None, as_of: datetime | None = None
     ) -> Opportunity:
         return self._get_at(Opportunity, opportunity_id, version=version, as_of=as_of)
+
+    def history(
+        self,
+        kind: type[SalesAggregate],
+        aggregate_id: UUID,
+        *,
+        after_version: int = 0,
+        limit: int = 100,
+    ) -> HistoryPage:
+        """A page of an aggregate's events, oldest first, as public envelopes (unmasked)."""
+        current = self._get(kind, aggregate_id)
+        events = self.events.get(aggregate_id, gt=after_version, lte=after_version + limit)
+        envelopes = [e for e in (envelope_of(event, None) for event in events) if e is not None]
+        return HistoryPage(envelopes=envelopes, total=current.version)
 
     def read_log(self, after: int, limit: int = 1000) -> list[LogEntry]:
         """The notifications stored after a position, in order, each with its public envelope

@@ -60,8 +60,9 @@ _ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "origina
 _META_FIELDS = {"actor", "correlation_id"}
 
 
-def envelope_of(event: SalesAggregate.Event, position: int) -> dict[str, Any] | None:
-    """The public envelope of a stored event, or None for an internal one."""
+def envelope_of(event: SalesAggregate.Event, position: int | None) -> dict[str, Any] | None:
+    """The public envelope of a stored event, or None for an internal one. `position` is the
+    store's notification id (None where the event was read from its aggregate's sequence)."""
     type_name = PUBLIC_TYPES.get(type(event))
     if type_name is None:
         return None

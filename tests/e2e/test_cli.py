@@ -60,3 +60,33 @@ def test_demo_users_are_created_once_and_their_tokens_reprinted(capsys):
     assert main(["demo-users"]) == 0
     assert capsys.readouterr().out == first
     assert {"ada", "maria", "ryan", "rita"} <= {line.split()[0] for line in first.splitlines()[1:]}
+
+
+def test_history_prints_a_readable_timeline_with_contact_masked(capsys, data_dir):
+    from api.bootstrap import build
+    from api.settings import Settings
+    from tests.conftest import FakeClock, capture
+
+    clock = FakeClock()
+    container = build(Settings(data_dir=data_dir), clock=clock)
+    lead = capture(container.app, container_ctx(clock))
+    container.app.claim_lead(container_ctx(clock), lead)
+    container.close()
+    assert main(["history", str(lead)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"Lead {lead}: 2 events"
+    assert "v1" in lines[1] and "LeadCaptured" in lines[1] and "by ryan" in lines[1]
+    assert "13800001234" not in lines[1] and "***1234" in lines[1]
+    assert "LeadClaimed" in lines[2] and "rep=ryan" in lines[2]
+
+
+def test_history_of_an_unknown_id_fails_with_a_message(capsys):
+    assert main(["history", "00000000-0000-0000-0000-000000000001"]) == 1
+    assert "no lead or opportunity" in capsys.readouterr().err
+    assert main(["history", "not-an-id"]) == 2
+
+
+def container_ctx(clock):
+    from domain.context import CommandContext
+
+    return CommandContext("ryan", clock.now())

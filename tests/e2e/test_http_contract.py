@@ -309,3 +309,46 @@ def test_simultaneous_retries_with_one_key_act_once(api):
     assert set(codes) <= {201, 409}
     assert codes.count(201) >= 1
     assert api.as_("ada").get("/reports/funnel").json()["leads"]["captured"] == 1
+
+
+# --- history ---
+
+
+def test_history_lists_every_event_with_who_when_and_what(api, lead, clock):
+    api.as_("ryan").post(f"/leads/{lead}/follow-ups", {"method": "call", "summary": "hi"})
+    body = api.as_("ryan").get(f"/leads/{lead}/history").json()
+    assert body["total"] == 3
+    assert [(e["version"], e["type"], e["actor"]) for e in body["events"]] == [
+        (1, "LeadCaptured", "ryan"),
+        (2, "LeadClaimed", "ryan"),
+        (3, "LeadFollowedUp", "ryan"),
+    ]
+    assert body["events"][0]["occurred_at"] == clock.now().isoformat()
+    assert all(e["correlation_id"] for e in body["events"])
+    assert body["events"][0]["data"]["contact"]["phone"] == "13800001234"  # the holder sees it
+
+
+def test_history_is_paginated(api, lead):
+    first = api.as_("ryan").get(f"/leads/{lead}/history", limit=1).json()
+    assert [e["version"] for e in first["events"]] == [1]
+    assert first["next"] == 1
+    rest = api.as_("ryan").get(f"/leads/{lead}/history", after=first["next"]).json()
+    assert [e["version"] for e in rest["events"]] == [2]
+    assert rest["next"] is None
+
+
+def test_history_of_a_pool_lead_is_masked_for_reps(api):
+    pool_lead = api.as_("ryan").post("/leads", LEAD).json()["id"]
+    body = api.as_("rita").get(f"/leads/{pool_lead}/history").json()
+    assert body["events"][0]["data"]["contact"]["phone"] == "***1234"
+    admin = api.as_("ada").get(f"/leads/{pool_lead}/history").json()
+    assert admin["events"][0]["data"]["contact"]["phone"] == "13800001234"
+
+
+def test_history_respects_access_and_bad_paging(api, lead, opportunity):
+    assert api.as_("rita").get(f"/leads/{lead}/history").status_code == 403
+    assert api.as_("rita").get(f"/opportunities/{opportunity}/history").status_code == 403
+    assert api.as_("ryan").get(f"/leads/{lead}/history", limit=0).status_code == 422
+    assert api.as_("ada").get(f"/leads/{uuid.uuid4()}/history").status_code == 404
+    opp = api.as_("ryan").get(f"/opportunities/{opportunity}/history").json()
+    assert [e["type"] for e in opp["events"]] == ["OpportunityOpened"]
