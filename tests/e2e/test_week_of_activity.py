@@ -46,9 +46,22 @@ class Week:
         return self.ok(user, f"/leads/{lead}/score", body)
 
     def funnel(self, user: str = "ada", **params) -> dict:
-        response = self.api.as_(user).get("/reports/funnel", **params)
+        return self.report("funnel", user, **params)
+
+    def report(self, name: str, user: str = "ada", **params) -> dict:
+        response = self.api.as_(user).get(f"/reports/{name}", **params)
         assert response.status_code == 200, response.text
         return response.json()
+
+    def snapshot(self, moment: str) -> None:
+        """What a manager saw at this moment, to compare with `as_of` later."""
+        self.snapshots[moment] = {
+            "at": self.clock.now().isoformat(),
+            "funnel": self.funnel(),
+            "stage-conversion": self.report("stage-conversion"),
+            "rep-activity": self.report("rep-activity", week="2026-W48"),
+            "team-funnel": self.funnel("maria"),
+        }
 
 
 @pytest.fixture
@@ -79,7 +92,7 @@ def week(api, clock):
     w.at("tue", "12:00")
     w.ok("ryan", f"/opportunities/{oa}/stage", {"stage": "needs"})
     w.at("tue", "23:59")
-    w.snapshots["tue-night"] = w.funnel()
+    w.snapshot("tue-night")
     w.at("wed", "09:00")
     deal = {"name": "Initrode CRM", "customer": "Initrode", "amount": 120_000,
             "expected_close": "2026-12-20"}  # fmt: skip
@@ -98,7 +111,7 @@ def week(api, clock):
     w.ok("ryan", f"/opportunities/{oa}/follow-ups", {"method": "demo", "summary": "demo"})
     w.at("thu", "14:00")
     w.ok("rita", f"/opportunities/{ob}/lose", {"reason": "price", "competitor": "Initech"})
-    w.snapshots["thu-afternoon"] = w.funnel()
+    w.snapshot("thu-afternoon")
     w.at("fri", "16:00")
     w.ok("ryan", f"/opportunities/{oa}/stage", {"stage": "negotiation"})
     w.ok("will", f"/opportunities/{ow}/win", {"amount": 45_000})
@@ -128,12 +141,18 @@ def test_a_manager_sees_the_funnel_of_their_own_team(week):
     assert west["leads"] == {"captured": 1, "contacted": 1, "qualified": 0, "converted": 0}
 
 
-def test_funnel_as_of_an_earlier_moment_equals_what_was_shown_then(week):
+def test_every_report_as_of_an_earlier_moment_equals_what_was_shown_then(week):
     for moment in ("tue-night", "thu-afternoon"):
         live = week.snapshots[moment]
-        later = week.funnel(as_of=live["as_of"])
-        assert later == live
-    tuesday = week.snapshots["tue-night"]
+        at = live["at"]
+        assert week.funnel(as_of=at) == live["funnel"]
+        assert (
+            week.report("stage-conversion", as_of=at)["stages"]
+            == live["stage-conversion"]["stages"]
+        )
+        assert week.report("rep-activity", week="2026-W48", as_of=at) == live["rep-activity"]
+        assert week.funnel("maria", as_of=at) == live["team-funnel"]
+    tuesday = week.snapshots["tue-night"]["funnel"]
     assert tuesday["stages"][1] == {
         "stage": "needs",
         "count": 1,
@@ -224,3 +243,20 @@ def test_the_pool_shows_unheld_leads_masked(week):
     assert [lead["company"] for lead in pool] == ["Gamma"]
     assert pool[0]["contact"]["name"] == "C***"
     assert pool[0]["tier"] == "low"
+
+
+def test_a_pipeline_redefined_later_does_not_change_an_earlier_report(week):
+    before = week.snapshots["thu-afternoon"]
+    week.at("fri", "18:00")
+    stages = [
+        {"key": "contact", "name": "Contact", "probability": 0.2},
+        {"key": "needs", "name": "Needs", "probability": 0.4},
+        {"key": "proposal", "name": "Proposal", "probability": 0.6},
+        {"key": "negotiation", "name": "Negotiation", "probability": 0.9},
+    ]
+    assert week.api.as_("ada").put("/pipelines/general", {"stages": stages}).status_code == 200
+    now = week.funnel()
+    assert now["stages"][3]["weighted_amount"] == 270_000  # 300,000 × 0.9 from now on
+    assert week.funnel(as_of=before["at"]) == before["funnel"]
+    friday_afternoon = week.funnel(as_of=(MONDAY + timedelta(days=4, hours=8)).isoformat())
+    assert friday_afternoon["stages"][3]["weighted_amount"] == 225_000  # × 0.75 then

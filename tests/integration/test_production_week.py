@@ -15,7 +15,8 @@ from domain.event_schemas import json_schema
 from projections.replay import fold_until
 from tests.e2e.test_week_of_activity import (  # noqa: F401 - the tests run here too
     test_a_manager_sees_the_funnel_of_their_own_team,
-    test_funnel_as_of_an_earlier_moment_equals_what_was_shown_then,
+    test_a_pipeline_redefined_later_does_not_change_an_earlier_report,
+    test_every_report_as_of_an_earlier_moment_equals_what_was_shown_then,
     test_funnel_for_the_whole_company,
     test_rep_activity_for_the_week,
     test_stage_conversion_for_a_period,
