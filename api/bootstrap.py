@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -18,7 +19,8 @@ from consumers.in_process import StoreFollower
 from consumers.kafka_io import all_topics, ensure_topics, make_consumer, make_producer
 from consumers.positions import PositionStore
 from consumers.projector import KafkaProjector
-from consumers.relay import Relay
+from consumers.relay import RELAY, Relay
+from consumers.status import kafka_lag
 from domain.application import SalesPipeline
 from domain.context import Clock, SystemClock
 from domain.published import mask_personal_data
@@ -60,8 +62,31 @@ class Container:
         if as_of is None:
             self.after_command()
             return {p.name: self.docs.reader(p.name) for p in self.projections}
-        envelopes = (self.publish(e) for e in self.app.all_envelopes())
-        return dict(fold_until(self.projections, envelopes, as_of))
+        return dict(fold_until(self.projections, self.public_envelopes(), as_of))
+
+    def public_envelopes(self, after: int = 0) -> Iterator[dict[str, Any]]:
+        """The published events after a position, in log order, as consumers see them."""
+        return (self.publish(e) for e in self.app.all_envelopes(after))
+
+    def chosen_projections(self, names: list[str] | None) -> list[Projection]:
+        """The named read models (all when none are named); an unknown name is an error."""
+        known = {p.name: p for p in self.projections}
+        unknown = sorted(set(names or []) - set(known))
+        if unknown:
+            raise ValueError(f"no read model named {unknown[0]}; known: {', '.join(known)}")
+        return [known[n] for n in names] if names else list(self.projections)
+
+    def lag_of(self, projections: list[Projection]) -> str:
+        """How far the read models are behind the store ('' when caught up)."""
+        if self.follower is not None:
+            self.follower.catch_up()
+            return ""
+        lag = kafka_lag(self)
+        behind = {p.name: sum(lag[p.name].values()) for p in projections}
+        relay_lag = self.app.last_position() - self.positions.get(RELAY)
+        parts = [f"relay {relay_lag}"] if relay_lag else []
+        parts += [f"{name} {n}" for name, n in behind.items() if n]
+        return ", ".join(parts)
 
     def relay(self) -> Relay:
         """The store → Kafka relay, with its topics created."""
@@ -80,11 +105,7 @@ class Container:
         """One Kafka projector (one consumer group) per named projection, or for all."""
         bootstrap = self._kafka()
         ensure_topics(bootstrap, self.settings.topic_prefix, self.settings.kafka_partitions)
-        known = {p.name: p for p in self.projections}
-        unknown = sorted(set(names or []) - set(known))
-        if unknown:
-            raise ValueError(f"no projection named {unknown[0]}; known: {', '.join(known)}")
-        chosen = [known[n] for n in names] if names else self.projections
+        chosen = self.chosen_projections(names)
         topics = all_topics(self.settings.topic_prefix)
         return [
             KafkaProjector(

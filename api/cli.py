@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from uuid import UUID
 
@@ -17,12 +18,14 @@ from api.bootstrap import Container, build
 from api.settings import Settings
 from api.users import Role, UserError
 from consumers import logs
+from consumers.progress import progress_bar
 from consumers.relay import RELAY
 from consumers.schema_files import export_schemas
 from consumers.status import kafka_lag
 from domain.errors import NotFound
 from domain.leads import Lead
 from domain.opportunities import Opportunity
+from projections.rebuild import first_difference, fold_log, rebuild
 
 DEMO_USERS = (
     ("ada", Role.ADMIN, None),
@@ -101,6 +104,19 @@ def _parser() -> argparse.ArgumentParser:
         "--show-contact", action="store_true", help="print contact details unmasked"
     )
     history.set_defaults(run=_history)
+
+    rebuild = commands.add_parser("rebuild", help="rebuild read models from the event store")
+    rebuild.add_argument("names", nargs="*", help="read models to rebuild (default: all)")
+    rebuild.add_argument(
+        "--until",
+        type=_moment,
+        help="ISO time with offset: build the read models as they were then, beside the live ones",
+    )
+    rebuild.set_defaults(run=_rebuild)
+
+    verify = commands.add_parser("verify", help="compare the live read models with a rebuild")
+    verify.add_argument("names", nargs="*", help="read models to verify (default: all)")
+    verify.set_defaults(run=_verify)
 
     schema = commands.add_parser("schema", help="event schemas for analytics consumers")
     schema_commands = schema.add_subparsers(title="schema")
@@ -211,6 +227,47 @@ def _demo_users(container: Container, args: argparse.Namespace) -> int:
     print("demo users (name, role, team, bearer token):")
     for line in lines:
         print("  " + line)
+    return 0
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 time") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, e.g. +00:00")
+    return moment
+
+
+def _rebuild(container: Container, args: argparse.Namespace) -> int:
+    projections = container.chosen_projections(args.names)
+    with progress_bar(container, "rebuild") as tick:
+        rebuilt = rebuild(projections, container.public_envelopes, container.docs, args.until, tick)
+    where = f" as of {args.until.isoformat()} (kept beside the live ones)" if args.until else ""
+    names = ", ".join(p.name for p in projections)
+    print(f"rebuilt {names} from {rebuilt.events} events{where}")
+    return 0
+
+
+def _verify(container: Container, args: argparse.Namespace) -> int:
+    projections = container.chosen_projections(args.names)
+    behind = container.lag_of(projections)
+    if behind:
+        print(
+            f"salesledger: read models are behind the store ({behind}); verify when caught up",
+            file=sys.stderr,
+        )
+        return 3
+    with progress_bar(container, "verify") as tick:
+        rebuilt = fold_log(projections, container.public_envelopes(), on_event=tick)
+    for projection in projections:
+        live = container.docs.all_docs(projection.name)
+        difference = first_difference(projection.name, live, rebuilt.states[projection.name].docs)
+        if difference is not None:
+            print(f"DIFFERENT {difference.describe()}")
+            return 1
+        print(f"ok {projection.name}: {len(live)} documents equal a rebuild")
     return 0
 
 

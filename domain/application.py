@@ -458,8 +458,9 @@ class SalesPipeline(Application):
         envelopes = [e.envelope for e in entries if e.envelope is not None]
         return EnvelopeBatch(envelopes, entries[-1].position if entries else after)
 
-    def all_envelopes(self, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
-        position = 0
+    def all_envelopes(self, after: int = 0, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
+        """The public envelopes after a position, to the end of the log, in order."""
+        position = after
         while True:
             batch = self.read_envelopes(position, batch_size)
             yield from batch.envelopes

@@ -57,6 +57,22 @@ class Database:
             cursor.executemany(self._sql(statement), rows)
             cursor.close()
 
+    def insert_many(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+        """Bulk insert: one multi-row statement per page on PostgreSQL, executemany on SQLite."""
+        names = ", ".join(columns)
+        with self._lock:
+            cursor = self._connection.cursor()
+            if self.is_postgres:
+                from psycopg2.extras import execute_values
+
+                execute_values(
+                    cursor, f"INSERT INTO {table} ({names}) VALUES %s", rows, page_size=2000
+                )
+            else:
+                marks = ", ".join("?" * len(columns))
+                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            cursor.close()
+
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of a read; outside a transaction it ends at once so later reads see new commits."""
         with self._lock:

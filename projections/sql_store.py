@@ -25,6 +25,7 @@ SCHEMA = (
         position BIGINT NOT NULL,
         PRIMARY KEY (projection, source))""",
 )
+SCRATCH_SUFFIX = "~rebuild"
 UPSERT_DOC = (
     "INSERT INTO projection_docs (projection, key, doc) VALUES (?, ?, ?) "
     "ON CONFLICT (projection, key) DO UPDATE SET doc = excluded.doc"
@@ -87,6 +88,38 @@ class SqlDocStore:
         docs = dict(self.load_prefix(projection, ""))
         self.db.end_read()
         return docs
+
+    def write_rebuilt(
+        self, projection: str, docs: dict[str, Doc], positions: dict[str, int], chunk: int = 20_000
+    ) -> None:
+        """Writes a rebuilt read model beside the live one, then swaps it in, in one transaction.
+
+        Until the swap, readers see the old read model whole; after it, the new one whole.
+        The given positions replace those of the same source; others (a Kafka projector's
+        offsets) are kept: the rebuild holds every event the store had, so whatever Kafka
+        delivers again after them is skipped by aggregate version.
+        """
+        scratch = projection + SCRATCH_SUFFIX
+        with self.db.transaction():
+            self.db.execute("DELETE FROM projection_docs WHERE projection = ?", (scratch,))
+        items = sorted(docs.items())
+        for start in range(0, len(items), chunk):
+            rows = [
+                (scratch, key, json.dumps(doc, sort_keys=True))
+                for key, doc in items[start : start + chunk]
+            ]
+            with self.db.transaction():
+                self.db.insert_many("projection_docs", ("projection", "key", "doc"), rows)
+        with self.db.transaction():
+            self.db.execute("DELETE FROM projection_docs WHERE projection = ?", (projection,))
+            self.db.execute(
+                "UPDATE projection_docs SET projection = ? WHERE projection = ?",
+                (projection, scratch),
+            )
+            if positions:
+                self.db.executemany(
+                    UPSERT_POSITION, [(projection, s, p) for s, p in sorted(positions.items())]
+                )
 
     def _flush(self, projection: str, state: BatchState) -> None:
         docs = [
