@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = None
     topic_prefix: str = Field(default="salesledger", pattern=r"^[A-Za-z0-9._-]{1,100}$")
     kafka_partitions: int = Field(default=3, ge=1, le=1000)
+    aggregate_cache: int = Field(
+        default=10_000,
+        ge=0,
+        description="aggregates kept in memory between commands (0: none); each use first "
+        "reads any newer events from the store, so several API processes stay correct",
+    )
     store_db_functions: bool = Field(
         default=False,
         description="PostgreSQL: insert events through eventsourcing's database function "
@@ -42,14 +48,17 @@ class Settings(BaseSettings):
 
     def event_store_env(self) -> dict[str, str]:
         """The eventsourcing library's persistence settings for this deployment."""
+        cache = (
+            {"AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache)} if self.aggregate_cache else {}
+        )
         if self.database_url is None:
-            return {
+            return cache | {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
         url = urlparse(self.database_url)
-        return {
+        return cache | {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": url.path.lstrip("/"),
             "POSTGRES_HOST": url.hostname or "127.0.0.1",

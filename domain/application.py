@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -87,6 +87,9 @@ class SalesPipeline(Application):
     """Leads, opportunities and pipelines: each command is get → decide → save."""
 
     name = "SalesPipeline"
+    # A rep's workload gains two events per lead taken and given up, for as long as the rep
+    # works here: loading it must not replay all of them.
+    snapshotting_intervals: ClassVar = {RepWorkload: 50}
 
     def __init__(
         self,

@@ -22,25 +22,25 @@ class RepWorkload(SalesAggregate):
 
         def apply(self, workload: RepWorkload) -> None:
             workload.rep = self.rep
-            workload.lead_ids = set()
+            workload.lead_ids = []
 
     class LeadTaken(SalesAggregate.Event):
         lead_id: UUID
 
         def apply(self, workload: RepWorkload) -> None:
-            workload.lead_ids.add(self.lead_id)
+            workload.lead_ids.append(self.lead_id)
 
     class LeadGivenUp(SalesAggregate.Event):
         lead_id: UUID
 
         def apply(self, workload: RepWorkload) -> None:
-            workload.lead_ids.discard(self.lead_id)
+            workload.lead_ids.remove(self.lead_id)
 
     # State set by the events' apply(); declared for readers and type checkers only, since
     # class annotations would become constructor fields of the aggregate.
     if TYPE_CHECKING:
         rep: str
-        lead_ids: set[UUID]
+        lead_ids: list[UUID]  # a list, not a set, so that a snapshot can hold it (JSON)
 
     @classmethod
     def start(cls, rep: str, ctx: CommandContext) -> RepWorkload:
