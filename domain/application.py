@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 from domain.base import SalesAggregate
 from domain.context import CommandContext
 from domain.errors import InvalidValue, NotAllowedNow, NotFound
+from domain.fast_envelopes import EnvelopeReader
 from domain.followups import FollowUp
 from domain.leads import Lead
 from domain.opportunities import Opportunity
@@ -100,6 +101,7 @@ class SalesPipeline(Application):
         currency: str = "CNY",
     ) -> None:
         super().__init__(env)
+        self._envelopes = EnvelopeReader(self.mapper)
         self.rules = rules
         self.claim_limit = claim_limit
         self.currency = currency
@@ -451,9 +453,7 @@ class SalesPipeline(Application):
         notifications = self.recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False
         )
-        return [
-            LogEntry(n.id, envelope_of(self.mapper.to_domain_event(n), n.id)) for n in notifications
-        ]
+        return [LogEntry(n.id, self._envelopes.envelope(n)) for n in notifications]
 
     def read_envelopes(self, after: int, limit: int = 1000) -> EnvelopeBatch:
         """Public envelopes of the events stored after a position, in notification order."""

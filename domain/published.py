@@ -66,7 +66,7 @@ def envelope_of(event: SalesAggregate.Event, position: int | None) -> dict[str, 
     type_name = PUBLIC_TYPES.get(type(event))
     if type_name is None:
         return None
-    aggregate_type = _aggregate_type_of(type(event))
+    aggregate_type = aggregate_type_of(type(event))
     data = {
         k: json_ready(v)
         for k, v in vars(event).items()
@@ -109,7 +109,8 @@ def json_ready(value: Any) -> Any:
     return value
 
 
-def _aggregate_type_of(event_class: type) -> str:
+def aggregate_type_of(event_class: type) -> str:
+    """The aggregate type name (`lead`, …) of a published event class."""
     for aggregate_class, name in AGGREGATE_TYPES.items():
         if event_class.__qualname__.startswith(aggregate_class.__qualname__ + "."):
             return name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -67,9 +68,12 @@ class RepActivityProjection:
 
     def _touch(self, state: DocState, envelope: Envelope, week: str) -> None:
         row = _row(state, envelope["actor"], week)
-        touched = set(row["touched"])
-        touched.add(envelope["aggregate_id"])
-        row["touched"] = sorted(touched)
+        touched, aggregate_id = row["touched"], envelope["aggregate_id"]
+        at = bisect.bisect_left(touched, aggregate_id)
+        if at == len(touched) or touched[at] != aggregate_id:
+            # Kept sorted: events of different aggregates reach a Kafka projector in any order,
+            # and the document must not depend on it.
+            touched.insert(at, aggregate_id)
         row["last_activity_at"] = max(row["last_activity_at"] or "", envelope["occurred_at"])
         _save_row(state, envelope["actor"], week, row)
 

@@ -1,0 +1,20 @@
+"""Envelopes read straight from stored rows equal those made through the domain's classes."""
+
+from __future__ import annotations
+
+from domain.fast_envelopes import EnvelopeReader
+from domain.published import envelope_of
+from tests.unit.test_event_schemas import every_kind_of_event
+
+
+def test_direct_envelopes_equal_the_mappers_for_every_event_type(app, ryan, maria, clock):
+    every_kind_of_event(app, ryan, maria, clock)
+    reader = EnvelopeReader(app.mapper)
+    notifications = app.recorder.select_notifications(start=1, limit=10_000)
+    published = 0
+    for notification in notifications:
+        slow = envelope_of(app.mapper.to_domain_event(notification), notification.id)
+        assert reader.envelope(notification) == slow
+        published += slow is not None
+    assert published > 20
+    assert len(notifications) > published  # the workloads' events are stored, not published
