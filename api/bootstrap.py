@@ -15,6 +15,7 @@ import psycopg2
 from api.idempotency import IdempotencyStore
 from api.settings import Settings
 from api.users import UserDirectory
+from consumers.audit import AuditTrail, protect_event_table
 from consumers.in_process import StoreFollower
 from consumers.kafka_io import all_topics, ensure_topics, make_consumer, make_producer
 from consumers.positions import PositionStore
@@ -46,6 +47,7 @@ class Container:
     projections: list[Projection]
     pii_key: bytes
     positions: PositionStore
+    audit: AuditTrail
     follower: StoreFollower | None = None
 
     def publish(self, envelope: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +101,7 @@ class Container:
             self.publish,
             self.settings.topic_prefix,
             gap_timeout=self.settings.relay_gap_timeout,
+            after_batch=self.audit.seal,
         )
 
     def projectors(self, names: list[str] | None = None) -> list[KafkaProjector]:
@@ -129,6 +132,8 @@ class Container:
 
     def close(self) -> None:
         self.app.close()
+        if self.audit.db is not self.db:
+            self.audit.db.close()
         self.db.close()
 
 
@@ -143,8 +148,13 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     )
     if settings.database_url is None:
         db = Database.sqlite(str(settings.data_dir / "readmodels.sqlite"))
+        # The store's own file holds its audit seals, beside the events they seal.
+        store_db = Database.sqlite(settings.event_store_env()["SQLITE_DBNAME"])
     else:
         db = Database.postgres(partial(psycopg2.connect, settings.database_url))
+        store_db = db
+    protect_event_table(app, store_db)
+    audit = AuditTrail(app, store_db)
     docs = SqlDocStore(db)
     projections = all_projections(app.rules)
     container = Container(
@@ -158,10 +168,13 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         projections=projections,
         pii_key=_pii_key(settings),
         positions=PositionStore(db),
+        audit=audit,
     )
     if settings.kafka_bootstrap is None:
         # No Kafka: the store's log is delivered to the projections in this process.
-        container.follower = StoreFollower(app, docs, projections, container.publish)
+        container.follower = StoreFollower(
+            app, docs, projections, container.publish, after_batch=audit.seal
+        )
     return container
 
 

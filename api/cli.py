@@ -118,6 +118,15 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("names", nargs="*", help="read models to verify (default: all)")
     verify.set_defaults(run=_verify)
 
+    audit = commands.add_parser("audit", help="tamper evidence of the event store")
+    audit_commands = audit.add_subparsers(title="audit")
+    audit_verify = audit_commands.add_parser(
+        "verify", help="recompute the hash chains; name the first altered, removed or moved event"
+    )
+    audit_verify.set_defaults(run=_audit_verify)
+    audit_seal = audit_commands.add_parser("seal", help="extend the log chain to the end now")
+    audit_seal.set_defaults(run=_audit_seal)
+
     schema = commands.add_parser("schema", help="event schemas for analytics consumers")
     schema_commands = schema.add_subparsers(title="schema")
     export = schema_commands.add_parser("export", help="write one JSON Schema per event type")
@@ -268,6 +277,22 @@ def _verify(container: Container, args: argparse.Namespace) -> int:
             print(f"DIFFERENT {difference.describe()}")
             return 1
         print(f"ok {projection.name}: {len(live)} documents equal a rebuild")
+    return 0
+
+
+def _audit_verify(container: Container, args: argparse.Namespace) -> int:
+    with progress_bar(container, "audit") as tick:
+        breach = container.audit.verify(on_position=lambda p: tick({"position": p}))
+    if breach is not None:
+        print(f"TAMPERED {breach.describe()}")
+        return 1
+    sealed, _ = container.audit.last_seal()
+    print(f"ok: {container.app.last_position()} log entries verified, sealed to {sealed}")
+    return 0
+
+
+def _audit_seal(container: Container, args: argparse.Namespace) -> int:
+    print(f"sealed to position {container.audit.seal()}")
     return 0
 
 

@@ -29,12 +29,14 @@ class StoreFollower:
         projections: list[Projection],
         publish: Callable[[Envelope], Envelope],
         batch_size: int = 500,
+        after_batch: Callable[[int], object] | None = None,
     ) -> None:
         self.app = app
         self.store = store
         self.projections = projections
         self.publish = publish
         self.batch_size = batch_size
+        self.after_batch = after_batch
         self._lock = threading.Lock()
 
     def run_once(self) -> int:
@@ -57,6 +59,8 @@ class StoreFollower:
                         if envelope["position"] > positions[projection.name]:
                             fold(projection, state, envelope)
                     state.advance({STORE_SOURCE: batch.last_position})
+            if self.after_batch is not None:
+                self.after_batch(batch.last_position)
             return batch.last_position - start
 
     def catch_up(self) -> None:

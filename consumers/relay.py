@@ -47,6 +47,7 @@ class Relay:
         gap_timeout: float = 2.0,
         ack_timeout: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
+        after_batch: Callable[[int], object] | None = None,
     ) -> None:
         self.app = app
         self.positions = positions
@@ -58,6 +59,7 @@ class Relay:
         self.gap_timeout = gap_timeout
         self.ack_timeout = ack_timeout
         self.monotonic = monotonic
+        self.after_batch = after_batch
         self._gap_first_seen: dict[int, float] = {}
 
     def run_once(self) -> int:
@@ -73,6 +75,8 @@ class Relay:
             self._discard_producer()
             raise
         self.positions.set(RELAY, entries[-1].position)
+        if self.after_batch is not None:
+            self.after_batch(entries[-1].position)  # e.g. seal the audit chain this far
         log_event(
             log,
             "relay.batch",

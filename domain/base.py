@@ -2,42 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
+from domain.chain import GENESIS, event_chain
 from domain.context import CommandContext
 
 
 class SalesAggregate(Aggregate):
-    """An aggregate whose events carry the acting user and correlation id."""
+    """An aggregate whose events carry the acting user, the correlation id, and a hash chained
+    to the aggregate's previous event (tamper evidence)."""
 
     class Event(Aggregate.Event):
         actor: str
         correlation_id: str
+        chain: str
+
+        def mutate(self, aggregate: Any) -> Any:
+            aggregate = super().mutate(aggregate)
+            aggregate._chain = self.chain  # the link the next event hashes onto
+            return aggregate
 
     class Created(Event, Aggregate.Created):
         pass
+
+    if TYPE_CHECKING:  # set by every event's mutate(); not a constructor field
+        _chain: str
 
     def __init__(self, **_event_fields: Any) -> None:
         # State is set by each Created event's apply(), so that replay and creation share one path.
         pass
 
     @classmethod
-    def _open(cls, event_class: type[Created], ctx: CommandContext, **fields: Any) -> Any:
+    def _open(
+        cls, event_class: type[Created], ctx: CommandContext, id: UUID | None = None, **fields: Any
+    ) -> Any:
+        aggregate_id = id or uuid4()
+        meta = {"actor": ctx.actor, "correlation_id": ctx.correlation_id}
+        chain = event_chain(
+            GENESIS, get_topic(event_class), aggregate_id, cls.INITIAL_VERSION, ctx.at,
+            meta | fields,
+        )  # fmt: skip
         return cls._create(
-            event_class,
-            actor=ctx.actor,
-            correlation_id=ctx.correlation_id,
-            timestamp=ctx.at,
-            **fields,
+            event_class, id=aggregate_id, timestamp=ctx.at, chain=chain, **meta, **fields
         )
 
     def _record(self, event_class: type[Event], ctx: CommandContext, **fields: Any) -> None:
-        self.trigger_event(
-            event_class,
-            actor=ctx.actor,
-            correlation_id=ctx.correlation_id,
-            timestamp=ctx.at,
-            **fields,
+        meta = {"actor": ctx.actor, "correlation_id": ctx.correlation_id}
+        chain = event_chain(
+            self._chain, get_topic(event_class), self.id, self.version + 1, ctx.at, meta | fields
         )
+        self.trigger_event(event_class, timestamp=ctx.at, chain=chain, **meta, **fields)

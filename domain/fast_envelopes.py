@@ -24,7 +24,7 @@ from domain.workloads import RepWorkload
 _NOT_PUBLISHED = {
     get_topic(cls) for cls in (RepWorkload.Started, RepWorkload.LeadTaken, RepWorkload.LeadGivenUp)
 }
-_ENVELOPE_KEYS = ("timestamp", "originator_topic", "actor", "correlation_id")
+_ENVELOPE_KEYS = ("timestamp", "originator_topic", "actor", "correlation_id", "chain")
 
 
 def _decimal_number(text: str) -> int | float:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Mapping
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid5
 
 from domain.base import SalesAggregate
+from domain.json_values import json_ready
 from domain.leads import Lead
 from domain.opportunities import Opportunity
 from domain.pipelines import Pipeline
@@ -57,7 +56,7 @@ AGGREGATE_TYPES: dict[type[SalesAggregate], str] = {
 }
 
 _ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}
-_META_FIELDS = {"actor", "correlation_id"}
+_META_FIELDS = {"actor", "correlation_id", "chain"}
 
 
 def envelope_of(event: SalesAggregate.Event, position: int | None) -> dict[str, Any] | None:
@@ -90,23 +89,6 @@ def envelope_of(event: SalesAggregate.Event, position: int | None) -> dict[str, 
 def event_id(aggregate_id: UUID, version: int) -> UUID:
     """Deterministic per aggregate version, so a consumer can drop a redelivered message."""
     return uuid5(aggregate_id, str(version))
-
-
-def json_ready(value: Any) -> Any:
-    """Plain JSON values: money as a JSON number, times as UTC ISO-8601, ids as strings."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [json_ready(v) for v in value]
-    return value
 
 
 def aggregate_type_of(event_class: type) -> str:
