@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -141,11 +142,12 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     settings = settings or Settings()
     clock = clock or SystemClock()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = SalesPipeline(
-        env=settings.event_store_env(),
-        claim_limit=settings.claim_limit,
-        currency=settings.currency,
-    )
+    with _schema_lock(settings):
+        app = SalesPipeline(
+            env=settings.event_store_env(),
+            claim_limit=settings.claim_limit,
+            currency=settings.currency,
+        )
     if settings.database_url is None:
         db = Database.sqlite(str(settings.data_dir / "readmodels.sqlite"))
         # The store's own file holds its audit seals, beside the events they seal.
@@ -153,9 +155,13 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     else:
         db = Database.postgres(partial(psycopg2.connect, settings.database_url))
         store_db = db
-    protect_event_table(app, store_db)
-    audit = AuditTrail(app, store_db)
-    docs = SqlDocStore(db)
+    with _schema_lock(settings):
+        protect_event_table(app, store_db)
+        audit = AuditTrail(app, store_db)
+        docs = SqlDocStore(db)
+        users = UserDirectory(db)
+        idempotency = IdempotencyStore(db)
+        positions = PositionStore(db)
     projections = all_projections(app.rules)
     container = Container(
         settings=settings,
@@ -163,11 +169,11 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         app=app,
         db=db,
         docs=docs,
-        users=UserDirectory(db),
-        idempotency=IdempotencyStore(db),
+        users=users,
+        idempotency=idempotency,
         projections=projections,
         pii_key=_pii_key(settings),
-        positions=PositionStore(db),
+        positions=positions,
         audit=audit,
     )
     if settings.kafka_bootstrap is None:
@@ -176,6 +182,26 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
             app, docs, projections, container.publish, after_batch=audit.seal
         )
     return container
+
+
+SCHEMA_LOCK = 0x5A1E5_1ED6E  # any constant: one PostgreSQL advisory lock for schema set-up
+
+
+@contextmanager
+def _schema_lock(settings: Settings) -> Iterator[None]:
+    """Processes starting together (api, relay, projector) create tables, functions and
+    triggers one at a time: PostgreSQL refuses concurrent CREATE OR REPLACE of one function."""
+    if settings.database_url is None:
+        yield
+        return
+    connection = psycopg2.connect(settings.database_url)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        yield
+    finally:
+        connection.close()  # ends the session, and with it the lock
 
 
 def _pii_key(settings: Settings) -> bytes:
