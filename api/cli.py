@@ -18,6 +18,7 @@ from api.bootstrap import Container, build
 from api.settings import Settings
 from api.users import Role, UserError
 from consumers import logs
+from consumers.backup import ImportRefused, export_lines, import_lines, write_export
 from consumers.progress import progress_bar
 from consumers.relay import RELAY
 from consumers.schema_files import export_schemas
@@ -117,6 +118,17 @@ def _parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="compare the live read models with a rebuild")
     verify.add_argument("names", nargs="*", help="read models to verify (default: all)")
     verify.set_defaults(run=_verify)
+
+    export = commands.add_parser("export", help="write the event log as JSON Lines (backup)")
+    export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    export.add_argument("--after", type=int, default=0, help="only events after this position")
+    export.add_argument("--since", type=_moment, help="only events at or after this time")
+    export.add_argument("--until", type=_moment, help="only events at or before this time")
+    export.set_defaults(run=_export)
+
+    restore = commands.add_parser("import", help="append an export to the store (restore)")
+    restore.add_argument("file", help="a JSON Lines export, or - for standard input")
+    restore.set_defaults(run=_import)
 
     audit = commands.add_parser("audit", help="tamper evidence of the event store")
     audit_commands = audit.add_subparsers(title="audit")
@@ -277,6 +289,48 @@ def _verify(container: Container, args: argparse.Namespace) -> int:
             print(f"DIFFERENT {difference.describe()}")
             return 1
         print(f"ok {projection.name}: {len(live)} documents equal a rebuild")
+    return 0
+
+
+def _export(container: Container, args: argparse.Namespace) -> int:
+    if args.after < 0:
+        print("salesledger: --after must not be negative", file=sys.stderr)
+        return 2
+    lines = export_lines(container.app, after=args.after, since=args.since, until=args.until)
+    if args.out is None:
+        count = write_export(lines, sys.stdout)
+    else:
+        with args.out.open("w", encoding="utf-8") as out:
+            count = write_export(lines, out)
+    last = container.app.last_position()
+    print(
+        f"exported {count} events; the store is at position {last} "
+        f"(next incremental export: --after {last})",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _import(container: Container, args: argparse.Namespace) -> int:
+    try:
+        source = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+    except OSError as error:
+        print(f"salesledger: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 2
+    try:
+        imported = import_lines(container.app, source)
+    except ImportRefused as error:
+        print(
+            f"salesledger: import refused, nothing after the last full batch was written: {error}",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        if source is not sys.stdin:
+            source.close()
+    container.audit.seal()
+    container.after_command()
+    print(f"imported {imported.events} events; the store is at position {imported.last_position}")
     return 0
 
 
