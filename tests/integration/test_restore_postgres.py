@@ -1,0 +1,31 @@
+"""An export of the embedded SQLite store restores into PostgreSQL with equal read models."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from consumers.backup import export_lines, import_lines
+from domain.context import CommandContext
+from projections.replay import fold_until
+from tests.conftest import capture
+
+
+def test_sqlite_export_restores_into_postgres(container, production, clock):
+    app = container.app
+    for n in range(10):
+        ctx = CommandContext(f"rep{n}", clock.advance(hours=1))
+        lead = capture(app, ctx, company=f"Company {n}")
+        app.claim_lead(ctx, lead)
+        opp = app.convert_lead(
+            ctx, lead, name="d", amount=Decimal("1234.56"), expected_close=date(2027, 1, 1)
+        ).opportunity_id
+        app.move_opportunity(ctx, opp, stage="proposal")
+    imported = import_lines(production.app, export_lines(app))
+    assert imported.events == app.last_position()
+    production.audit.seal()
+    assert production.audit.verify() is None
+    before = fold_until(container.projections, container.public_envelopes())
+    after = fold_until(production.projections, production.public_envelopes())
+    for projection in container.projections:
+        assert after[projection.name].docs == before[projection.name].docs
