@@ -18,3 +18,13 @@ def test_direct_envelopes_equal_the_mappers_for_every_event_type(app, ryan, mari
         published += slow is not None
     assert published > 20
     assert len(notifications) > published  # the workloads' events are stored, not published
+
+
+def test_event_ids_are_the_uuid5_of_aggregate_and_version():
+    from uuid import uuid4, uuid5
+
+    from domain.fast_envelopes import _event_id
+
+    for version in (1, 9, 10, 12345):
+        aggregate = uuid4()
+        assert _event_id(aggregate, version) == str(uuid5(aggregate, str(version)))
