@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from api.bootstrap import Container, build
+from api.demo_data import ActivityGenerator, teams_of
 from api.settings import Settings
 from api.users import Role, UserError
 from consumers import logs
@@ -144,6 +145,15 @@ def _parser() -> argparse.ArgumentParser:
     export = schema_commands.add_parser("export", help="write one JSON Schema per event type")
     export.add_argument("--out", type=Path, default=Path("docs/events"))
     export.set_defaults(run=_schema_export, needs_container=False)
+
+    demo_data = commands.add_parser(
+        "demo-data", help="fill the store with seeded, realistic sales activity"
+    )
+    demo_data.add_argument("--leads", type=int, default=500, help="how many leads to play out")
+    demo_data.add_argument("--seed", type=int, default=1, help="same seed, same history")
+    demo_data.add_argument("--teams", type=int, default=3)
+    demo_data.add_argument("--reps-per-team", type=int, default=8)
+    demo_data.set_defaults(run=_demo_data)
 
     status = commands.add_parser("status", help="each consumer's position and lag")
     status.set_defaults(run=_status)
@@ -390,6 +400,26 @@ def _short(value: object) -> str:
 def _schema_export(_: None, args: argparse.Namespace) -> int:
     written = export_schemas(args.out)
     print(f"wrote {len(written)} schemas to {args.out}")
+    return 0
+
+
+def _demo_data(container: Container, args: argparse.Namespace) -> int:
+    for option in ("leads", "teams", "reps_per_team"):
+        if getattr(args, option) < 1:
+            flag = "--" + option.replace("_", "-")
+            print(f"salesledger: {flag} must be at least 1", file=sys.stderr)
+            return 2
+    teams = teams_of(args.teams, args.reps_per_team)
+    for team in teams:  # in the directory, so that team filters work; no tokens are printed
+        for name, role in [(team.manager, Role.MANAGER)] + [(r, Role.REP) for r in team.reps]:
+            if container.users.get(name) is None:
+                container.users.add(name, role, team.name, container.clock.now())
+    accepted = ActivityGenerator(container.app, seed=args.seed, teams=teams).run(args.leads)
+    container.after_command()
+    print(
+        f"played out {args.leads} leads: {accepted} commands, "
+        f"store at position {container.app.last_position()}"
+    )
     return 0
 
 

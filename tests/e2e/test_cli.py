@@ -90,3 +90,26 @@ def container_ctx(clock):
     from domain.context import CommandContext
 
     return CommandContext("ryan", clock.now())
+
+
+def test_demo_data_is_seeded_and_fills_the_reports(capsys, data_dir):
+    assert main(["demo-data", "--leads", "40", "--seed", "3"]) == 0
+    first = capsys.readouterr().out
+    assert "played out 40 leads" in first
+    assert main(["users", "list"]) == 0
+    assert "manager0\tmanager\tteam0" in capsys.readouterr().out
+    assert main(["verify"]) == 0
+
+
+def test_demo_data_with_the_same_seed_plays_the_same_history(tmp_path, monkeypatch, capsys):
+    outputs = []
+    for run in ("a", "b"):
+        monkeypatch.setenv("SALESLEDGER_DATA_DIR", str(tmp_path / run))
+        assert main(["demo-data", "--leads", "25", "--seed", "9"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+
+
+def test_demo_data_refuses_nonsense_sizes(capsys):
+    assert main(["demo-data", "--leads", "0"]) == 2
+    assert "--leads must be at least 1" in capsys.readouterr().err
