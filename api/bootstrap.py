@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,8 @@ from projections.replay import fold_until
 from projections.sql_store import SqlDocStore
 from projections.state import DocState
 
+log = logging.getLogger("salesledger")
+
 
 @dataclass
 class Container:
@@ -56,9 +59,14 @@ class Container:
         return mask_personal_data(envelope, self.pii_key)
 
     def after_command(self) -> None:
-        """In-process delivery: a report reflects a command as soon as the command returns."""
+        """In-process delivery: a report reflects a command as soon as the command returns.
+        The command itself is saved already, so a failure here is logged, not raised: the
+        service's background follower retries, and /health shows the lag meanwhile."""
         if self.follower is not None:
-            self.follower.catch_up()
+            try:
+                self.follower.catch_up()
+            except Exception:  # noqa: BLE001
+                log.exception("in-process delivery to the read models failed; will retry")
 
     def report_states(self, as_of: datetime | None) -> dict[str, DocState]:
         """The read models now, or as they stood at `as_of` (folded afresh from the log)."""

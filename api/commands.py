@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -40,7 +39,7 @@ def run_command(
     """Runs the action, or replays the first answer to the same Idempotency-Key."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        return _respond(container, action(), status_code)
+        return _respond(container, json_ready(action()), status_code)
     if not 0 < len(key) <= MAX_HEADER_TOKEN:
         raise ApiProblem(
             422, "Invalid Header", "Idempotency-Key must be 1 to 200 characters", "Idempotency-Key"
@@ -49,12 +48,12 @@ def run_command(
     if not store.claim(user.name, key, request_fingerprint, container.clock.now()):
         return _replay(store.find(user.name, key), request_fingerprint)
     try:
-        response = _respond(container, action(), status_code)
+        body = json_ready(action())
     except BaseException:
-        store.release(user.name, key)
+        store.release(user.name, key)  # nothing was done: a retry may run it
         raise
-    store.complete(user.name, key, status_code, _body_of(response))
-    return response
+    store.complete(user.name, key, status_code, body)
+    return _respond(container, body, status_code)
 
 
 def _replay(stored: StoredResponse | None, request_fingerprint: str) -> JSONResponse:
@@ -83,13 +82,10 @@ def _replay(stored: StoredResponse | None, request_fingerprint: str) -> JSONResp
     return JSONResponse(stored.body, stored.status, headers={REPLAY_HEADER: "true"})
 
 
-def _respond(container: Container, body: dict[str, Any], status_code: int) -> JSONResponse:
+def _respond(container: Container, body: Any, status_code: int) -> JSONResponse:
+    """The answer to a command that succeeded, after delivering its events in-process."""
     container.after_command()
-    return JSONResponse(json_ready(body), status_code)
-
-
-def _body_of(response: JSONResponse) -> Any:
-    return json.loads(bytes(response.body))
+    return JSONResponse(body, status_code)
 
 
 @dataclass(frozen=True)

@@ -352,3 +352,19 @@ def test_history_respects_access_and_bad_paging(api, lead, opportunity):
     assert api.as_("ada").get(f"/leads/{uuid.uuid4()}/history").status_code == 404
     opp = api.as_("ryan").get(f"/opportunities/{opportunity}/history").json()
     assert [e["type"] for e in opp["events"]] == ["OpportunityOpened"]
+
+
+def test_a_delivery_failure_after_a_saved_command_neither_fails_nor_repeats_it(
+    api, container, monkeypatch
+):
+    def broken_catch_up() -> None:
+        raise RuntimeError("read-model database unavailable")
+
+    monkeypatch.setattr(container.follower, "catch_up", broken_catch_up)
+    first = api.as_("ryan").post("/leads", LEAD, **{"Idempotency-Key": "k-deliver"})
+    assert first.status_code == 201
+    again = api.as_("ryan").post("/leads", LEAD, **{"Idempotency-Key": "k-deliver"})
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    monkeypatch.undo()
+    assert api.as_("ada").get("/reports/funnel").json()["leads"]["captured"] == 1
