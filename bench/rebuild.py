@@ -18,7 +18,6 @@ from pathlib import Path
 from api.bootstrap import build
 from api.demo_data import ActivityGenerator, teams_of
 from api.settings import Settings
-from consumers.parallel_rebuild import groups_of, rebuild_in_parallel
 from domain.application import SalesPipeline
 from projections.rebuild import fold_log, rebuild
 
@@ -101,8 +100,6 @@ def main() -> None:
         )
         docs = sum(len(s.docs) for s in rebuilt.states.values())
         container.close()
-        groups = groups_of(container.projections, os.cpu_count() or 1)
-        parallel, parallel_s = timed(lambda: rebuild_in_parallel(settings, groups))
 
     figures = {
         "benchmark": "rebuild",
@@ -116,10 +113,7 @@ def main() -> None:
         "fold_in_memory_per_s": rate(folded.events, fold_s),
         "rebuild_per_s": rate(rebuilt.events, rebuild_s),
         "rebuild_seconds": round(rebuild_s, 2),
-        "rebuild_parallel_per_s": rate(rebuilt.events, parallel_s),
-        "rebuild_parallel_seconds": round(parallel_s, 2),
-        "parallel_processes": len(groups),
-        "ratio_to_raw_read": round(rate(rebuilt.events, parallel_s) / rate(read_count, read_s), 3),
+        "ratio_to_raw_read": round(rate(rebuilt.events, rebuild_s) / rate(read_count, read_s), 3),
         "target_per_s": TARGET_EVENTS_PER_S,
         "setup": {"generate_s": round(generate_s, 1), "load_s": round(load_s, 1)},
     }
