@@ -10,6 +10,7 @@ from projections.state import DocState
 
 Envelope = dict[str, Any]
 APPLIED_PREFIX = "~applied:"
+BUCKET_DIGITS = 3  # 4,096 buckets of applied versions per read model
 
 
 class Projection(Protocol):
@@ -24,14 +25,18 @@ def fold(projection: Projection, state: DocState, envelope: Envelope) -> bool:
     """Applies the envelope unless its aggregate version was applied already; True if applied.
 
     Delivery is at least once (relay retries, Kafka redelivery), so the version check is
-    what makes the effect on the read model exactly once.
+    what makes the effect on the read model exactly once. The versions applied are kept in
+    buckets by the aggregate id's first hex digits: one document per aggregate would be most
+    of what a rebuild writes.
     """
-    key = APPLIED_PREFIX + envelope["aggregate_id"]
-    applied = state.get(key)
-    if applied is not None and applied["version"] >= envelope["aggregate_version"]:
+    aggregate_id = envelope["aggregate_id"]
+    key = APPLIED_PREFIX + aggregate_id[:BUCKET_DIGITS]
+    applied = state.get(key) or {}
+    if applied.get(aggregate_id, 0) >= envelope["aggregate_version"]:
         return False
     projection.apply(state, envelope)
-    state.put(key, {"version": envelope["aggregate_version"]})
+    applied[aggregate_id] = envelope["aggregate_version"]
+    state.put(key, applied)
     return True
 
 
