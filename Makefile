@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install test unit lint services services-down clean
+.PHONY: run install test unit lint services services-down bench clean
 
 run: install
 	$(BIN)/salesledger demo-users
@@ -32,6 +32,11 @@ services-down:
 
 unit: install
 	$(BIN)/python -m pytest -q tests/unit
+
+# Benchmarks print JSON and write bench/results/; BENCH_LEADS=125000 is about a million events.
+BENCH_LEADS ?= 10000
+bench: install
+	$(BIN)/python -m bench.rebuild --leads $(BENCH_LEADS)
 
 lint: install
 	$(BIN)/ruff check .
