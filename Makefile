@@ -35,8 +35,11 @@ unit: install
 
 # Benchmarks print JSON and write bench/results/; BENCH_LEADS=125000 is about a million events.
 BENCH_LEADS ?= 10000
-bench: install
+BENCH_COMMANDS ?= 2000
+bench: install services
 	$(BIN)/python -m bench.rebuild --leads $(BENCH_LEADS)
+	$(BIN)/python -m bench.append --commands $(BENCH_COMMANDS)
+	. .services/env && $(BIN)/python -m bench.append --commands $(BENCH_COMMANDS) --backend postgres
 
 lint: install
 	$(BIN)/ruff check .
