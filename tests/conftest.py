@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -94,6 +94,20 @@ USERS = (
     ("wes", Role.MANAGER, "west"),
     ("will", Role.REP, "west"),
 )
+
+
+@pytest.fixture
+def embedded_env(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Path]:
+    """Points the `salesledger` command at a data directory, in the embedded mode whatever the
+    environment says (make test exports the services' URLs)."""
+
+    def use(data_dir: Path) -> Path:
+        monkeypatch.setenv("SALESLEDGER_DATA_DIR", str(data_dir))
+        monkeypatch.delenv("SALESLEDGER_DATABASE_URL", raising=False)
+        monkeypatch.delenv("SALESLEDGER_KAFKA_BOOTSTRAP", raising=False)
+        return data_dir
+
+    return use
 
 
 @pytest.fixture

@@ -10,11 +10,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(autouse=True)
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("SALESLEDGER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("SALESLEDGER_DATABASE_URL", raising=False)
-    monkeypatch.delenv("SALESLEDGER_KAFKA_BOOTSTRAP", raising=False)
-    return tmp_path / "data"
+def data_dir(tmp_path, embedded_env):
+    return embedded_env(tmp_path / "data")
 
 
 def test_users_add_prints_a_token_and_users_list_shows_the_user(capsys):
@@ -101,10 +98,10 @@ def test_demo_data_is_seeded_and_fills_the_reports(capsys, data_dir):
     assert main(["verify"]) == 0
 
 
-def test_demo_data_with_the_same_seed_plays_the_same_history(tmp_path, monkeypatch, capsys):
+def test_demo_data_with_the_same_seed_plays_the_same_history(tmp_path, embedded_env, capsys):
     outputs = []
     for run in ("a", "b"):
-        monkeypatch.setenv("SALESLEDGER_DATA_DIR", str(tmp_path / run))
+        embedded_env(tmp_path / run)
         assert main(["demo-data", "--leads", "25", "--seed", "9"]) == 0
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]

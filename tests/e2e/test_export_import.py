@@ -4,7 +4,6 @@ same reports, the same histories and a log that still verifies."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,27 +31,17 @@ def reports(api: Api) -> list[dict]:
     return [api.as_("ada").get(path, **params).json() for path, params in REPORTS]
 
 
-@pytest.fixture
-def env_for(monkeypatch):
-    def use(data_dir: Path) -> None:
-        monkeypatch.setenv("SALESLEDGER_DATA_DIR", str(data_dir))
-        monkeypatch.delenv("SALESLEDGER_DATABASE_URL", raising=False)
-        monkeypatch.delenv("SALESLEDGER_KAFKA_BOOTSTRAP", raising=False)
-
-    return use
-
-
 def test_a_full_export_restores_into_an_empty_store_with_equal_reports(
     week,  # noqa: F811
     container,
     tokens,
     clock,
     tmp_path,
-    env_for,
+    embedded_env,
     capsys,
 ):
     before = reports(week.api)
-    env_for(container.settings.data_dir)
+    embedded_env(container.settings.data_dir)
     backup = tmp_path / "backup.jsonl"
     assert main(["export", "--out", str(backup)]) == 0
     lines = backup.read_text().splitlines()
@@ -62,7 +51,7 @@ def test_a_full_export_restores_into_an_empty_store_with_equal_reports(
     assert envelope | {"topic", "chain"} <= set(first)
 
     restored_dir = tmp_path / "restored"
-    env_for(restored_dir)
+    embedded_env(restored_dir)
     assert main(["import", str(backup)]) == 0
     assert f"imported {len(lines)} events" in capsys.readouterr().out
     assert main(["audit", "verify"]) == 0
@@ -74,12 +63,12 @@ def test_a_full_export_restores_into_an_empty_store_with_equal_reports(
 
 
 def test_incremental_exports_restore_in_order_and_refuse_out_of_order(
-    container, ryan, tmp_path, env_for, capsys
+    container, ryan, tmp_path, embedded_env, capsys
 ):
     from tests.conftest import capture
 
     capture(container.app, ryan(), company="First")
-    env_for(container.settings.data_dir)
+    embedded_env(container.settings.data_dir)
     full, delta = tmp_path / "full.jsonl", tmp_path / "delta.jsonl"
     assert main(["export", "--out", str(full)]) == 0
     position = container.app.last_position()
@@ -87,15 +76,15 @@ def test_incremental_exports_restore_in_order_and_refuse_out_of_order(
     assert main(["export", "--after", str(position), "--out", str(delta)]) == 0
     assert len(delta.read_text().splitlines()) == 1
 
-    env_for(tmp_path / "restored")
+    embedded_env(tmp_path / "restored")
     assert main(["import", str(delta)]) == 0  # a new aggregate: nothing to continue
     assert main(["import", str(full)]) == 0
     assert main(["import", str(full)]) == 1  # a second time would repeat versions
     assert "cannot follow it" in capsys.readouterr().err
 
 
-def test_a_file_that_is_not_an_export_is_refused_and_writes_nothing(tmp_path, env_for, capsys):
-    env_for(tmp_path / "data")
+def test_a_file_that_is_not_an_export_is_refused_and_writes_nothing(tmp_path, embedded_env, capsys):
+    embedded_env(tmp_path / "data")
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"hello": "world"}\n')
     assert main(["import", str(bad)]) == 1

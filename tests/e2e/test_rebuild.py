@@ -20,11 +20,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("SALESLEDGER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("SALESLEDGER_DATABASE_URL", raising=False)
-    monkeypatch.delenv("SALESLEDGER_KAFKA_BOOTSTRAP", raising=False)
-    return tmp_path / "data"
+def data_dir(tmp_path, embedded_env):
+    return embedded_env(tmp_path / "data")
 
 
 @pytest.fixture

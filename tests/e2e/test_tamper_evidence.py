@@ -20,12 +20,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
+def store(tmp_path, embedded_env):
     """A small history, sealed; yields a raw connection to the events file."""
-    data = tmp_path / "data"
-    monkeypatch.setenv("SALESLEDGER_DATA_DIR", str(data))
-    monkeypatch.delenv("SALESLEDGER_DATABASE_URL", raising=False)
-    monkeypatch.delenv("SALESLEDGER_KAFKA_BOOTSTRAP", raising=False)
+    data = embedded_env(tmp_path / "data")
     clock = FakeClock()
     container = build(Settings(data_dir=data), clock=clock)
     app = container.app
