@@ -57,12 +57,11 @@ class IdempotencyStore:
         return inserted == 1
 
     def find(self, principal: str, key: str) -> StoredResponse | None:
-        rows = self.db.query(
+        rows = self.db.read(
             "SELECT fingerprint, status, body FROM idempotency_keys "
             "WHERE principal = ? AND key = ?",
             (principal, key),
         )
-        self.db.end_read()
         if not rows:
             return None
         fingerprint, status, body = rows[0]

@@ -77,8 +77,7 @@ class UserDirectory:
         return self._one("SELECT name, role, team FROM users WHERE name = ?", name)
 
     def list(self) -> list[User]:
-        rows = self.db.query("SELECT name, role, team FROM users ORDER BY name")
-        self.db.end_read()
+        rows = self.db.read("SELECT name, role, team FROM users ORDER BY name")
         return [User(name, Role(role), team) for name, role, team in rows]
 
     def teams(self) -> dict[str, str | None]:
@@ -86,8 +85,7 @@ class UserDirectory:
         return {u.name: u.team for u in self.list()}
 
     def _one(self, statement: str, value: str) -> User | None:
-        rows = self.db.query(statement, (value,))
-        self.db.end_read()
+        rows = self.db.read(statement, (value,))
         if not rows:
             return None
         name, role, team = rows[0]

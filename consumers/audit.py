@@ -60,10 +60,9 @@ class AuditTrail:
     # --- sealing ---
 
     def last_seal(self) -> tuple[int, str]:
-        rows = self.db.query(
+        rows = self.db.read(
             "SELECT position, chain FROM audit_log_seals ORDER BY position DESC LIMIT 1"
         )
-        self.db.end_read()
         return (int(rows[0][0]), rows[0][1]) if rows else (0, GENESIS)
 
     def seal(self, up_to: int | None = None) -> int:
@@ -85,8 +84,7 @@ class AuditTrail:
 
     def verify(self, on_position: Callable[[int], None] | None = None) -> Breach | None:
         """Recomputes every event's chain and the log chain; the first breach, or None."""
-        rows = self.db.query("SELECT position, chain FROM audit_log_seals ORDER BY position")
-        self.db.end_read()
+        rows = self.db.read("SELECT position, chain FROM audit_log_seals ORDER BY position")
         seals = [(int(p), c) for p, c in rows]
         next_seal = 0
         heads: dict[Any, tuple[int, str]] = {}

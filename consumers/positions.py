@@ -18,10 +18,9 @@ class PositionStore:
             db.execute(SCHEMA)
 
     def get(self, consumer: str) -> int:
-        rows = self.db.query(
+        rows = self.db.read(
             "SELECT position FROM consumer_positions WHERE consumer = ?", (consumer,)
         )
-        self.db.end_read()
         return int(rows[0][0]) if rows else 0
 
     def set(self, consumer: str, position: int) -> None:

@@ -74,12 +74,20 @@ class Database:
             cursor.close()
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple]:
-        """Rows of a read; outside a transaction it ends at once so later reads see new commits."""
+        """Rows of a read, inside whatever transaction is open (see `read` for one-off reads)."""
         with self._lock:
             cursor = self._connection.cursor()
             cursor.execute(self._sql(statement), tuple(params))
             rows = cursor.fetchall()
             cursor.close()
+            return rows
+
+    def read(self, statement: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Rows of a read made outside any transaction, which ends at once so that the next
+        read sees newer commits."""
+        with self._lock:
+            rows = self.query(statement, params)
+            self.end_read()
             return rows
 
     def end_read(self) -> None:

@@ -46,7 +46,7 @@ class SqlDocStore:
                 db.execute(statement)
 
     def positions(self, projection: str) -> dict[str, int]:
-        rows = self._read(
+        rows = self.db.read(
             "SELECT source, position FROM projection_positions WHERE projection = ?", (projection,)
         )
         return {source: int(position) for source, position in rows}
@@ -131,11 +131,6 @@ class SqlDocStore:
         positions = [(projection, s, p) for s, p in sorted(state.new_positions.items())]
         if positions:
             self.db.executemany(UPSERT_POSITION, positions)
-
-    def _read(self, statement: str, params: tuple) -> list[tuple]:
-        rows = self.db.query(statement, params)
-        self.db.end_read()
-        return rows
 
 
 class BatchState:
