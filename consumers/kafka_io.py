@@ -12,7 +12,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from kafka.serializer import Deserializer
 
-AGGREGATE_TYPES = ("lead", "opportunity", "pipeline")
+from domain.published import AGGREGATE_TYPES
 
 
 def topic_for(prefix: str, aggregate_type: str) -> str:
@@ -21,7 +21,7 @@ def topic_for(prefix: str, aggregate_type: str) -> str:
 
 
 def all_topics(prefix: str) -> list[str]:
-    return [topic_for(prefix, t) for t in AGGREGATE_TYPES]
+    return [topic_for(prefix, t) for t in AGGREGATE_TYPES.values()]
 
 
 def ensure_topics(bootstrap: str, prefix: str, partitions: int) -> None:
