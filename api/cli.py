@@ -27,7 +27,8 @@ from consumers.status import kafka_lag
 from domain.errors import NotFound
 from domain.leads import Lead
 from domain.opportunities import Opportunity
-from projections.rebuild import first_difference, fold_log, rebuild
+from projections.rebuild import first_difference, rebuild
+from projections.replay import fold_log
 
 DEMO_USERS = (
     ("ada", Role.ADMIN, None),

@@ -19,7 +19,8 @@ from api.bootstrap import build
 from api.demo_data import ActivityGenerator, teams_of
 from api.settings import Settings
 from domain.application import SalesPipeline
-from projections.rebuild import fold_log, rebuild
+from projections.rebuild import rebuild
+from projections.replay import fold_log
 
 RESULTS = Path(__file__).parent / "results"
 TARGET_EVENTS_PER_S = 50_000

@@ -7,42 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from projections.base import Envelope, Projection, fold, occurred_at
+from projections.base import Envelope, Projection, fold
+from projections.replay import Rebuilt, fold_log
 from projections.sql_store import SqlDocStore
-from projections.state import Doc, MemoryState
+from projections.state import Doc
 
 STORE_SOURCE = "store"
-
-
-@dataclass(frozen=True)
-class Rebuilt:
-    """The folded read models, the store position they reached, and how many events went in."""
-
-    states: dict[str, MemoryState]
-    position: int
-    events: int
-
-
-def fold_log(
-    projections: list[Projection],
-    envelopes: Iterable[Envelope],
-    until: datetime | None = None,
-    on_event: Callable[[Envelope], None] | None = None,
-) -> Rebuilt:
-    """Folds every envelope (up to `until`) into fresh in-memory states, in log order."""
-    states = {p.name: MemoryState() for p in projections}
-    pairs = [(p, states[p.name]) for p in projections]
-    position = events = 0
-    for envelope in envelopes:
-        if on_event is not None:
-            on_event(envelope)
-        if until is not None and occurred_at(envelope) > until:
-            continue
-        for projection, state in pairs:
-            fold(projection, state, envelope)
-        position = envelope["position"]
-        events += 1
-    return Rebuilt(states, position, events)
 
 
 def rebuild(

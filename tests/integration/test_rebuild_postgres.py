@@ -7,7 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 from domain.context import CommandContext
-from projections.rebuild import first_difference, fold_log, rebuild
+from projections.rebuild import first_difference, rebuild
+from projections.replay import fold_log
 from tests.conftest import capture
 from tests.integration.conftest import Pipeline
 
