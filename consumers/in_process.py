@@ -13,9 +13,8 @@ from typing import Any
 
 from domain.application import SalesPipeline
 from projections.base import Projection, fold
-from projections.sql_store import SqlDocStore
+from projections.sql_store import STORE_SOURCE, SqlDocStore
 
-STORE_SOURCE = "store"
 Envelope = dict[str, Any]
 
 

@@ -9,10 +9,8 @@ from typing import Any
 
 from projections.base import Envelope, Projection, fold
 from projections.replay import Rebuilt, fold_log
-from projections.sql_store import SqlDocStore
+from projections.sql_store import STORE_SOURCE, SqlDocStore
 from projections.state import Doc
-
-STORE_SOURCE = "store"
 
 
 def rebuild(

@@ -26,6 +26,9 @@ SCHEMA = (
         PRIMARY KEY (projection, source))""",
 )
 SCRATCH_SUFFIX = "~rebuild"
+# The position source of read models that follow the event store's log itself (the
+# in-process follower, rebuilds), as opposed to Kafka partitions ("topic:partition").
+STORE_SOURCE = "store"
 UPSERT_DOC = (
     "INSERT INTO projection_docs (projection, key, doc) VALUES (?, ?, ?) "
     "ON CONFLICT (projection, key) DO UPDATE SET doc = excluded.doc"
