@@ -27,6 +27,15 @@ def check_lead(user: User, lead: Lead, teams: Mapping[str, str | None]) -> None:
         raise ApiProblem(403, "Forbidden", f"the lead is held by {lead.holder}, not by you")
 
 
+def check_lead_reader(user: User, lead: Lead, teams: Mapping[str, str | None]) -> bool:
+    """Whether the reader of a lead sees its contact details. A held lead is read only by
+    whoever may work it, and they see them; a pool lead by anyone, masked but for admins."""
+    if lead.holder is None:
+        return user.is_admin
+    check_lead(user, lead, teams)
+    return True
+
+
 def check_opportunity(user: User, opp: Opportunity, teams: Mapping[str, str | None]) -> None:
     if not may_handle(user, opp.owner, teams):
         raise ApiProblem(403, "Forbidden", f"the opportunity belongs to {opp.owner}")

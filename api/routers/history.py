@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.access import check_lead, check_opportunity, may_handle
+from api.access import check_lead_reader, check_opportunity
 from api.bootstrap import Container
 from api.dependencies import ContainerDep, UserDep
 from domain.application import HistoryPage
@@ -29,12 +29,7 @@ def lead_history(
     """Every event of the lead: version, type, time, actor, correlation id and data. Contact
     details are shown to whoever may work the lead, masked for everyone else."""
     lead = container.app.get_lead(lead_id)
-    teams = container.users.teams()
-    if lead.holder is not None:
-        check_lead(user, lead, teams)
-    show_contact = user.is_admin or (
-        lead.holder is not None and may_handle(user, lead.holder, teams)
-    )
+    show_contact = check_lead_reader(user, lead, container.users.teams())
     page = container.app.history(Lead, lead_id, after_version=after, limit=limit)
     return _page_response(container, "lead", lead_id, page, after, limit, show_contact)
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.access import check_lead, check_manager, check_rep_target, may_handle
+from api.access import check_lead, check_lead_reader, check_manager, check_rep_target
 from api.commands import CallDep, CommandCall, version_body
 from api.dependencies import ContainerDep, UserDep
 from api.routers.queries import AsOf, VersionQuery, state_response
@@ -195,11 +195,8 @@ def get_lead(
     whoever may work the lead; the pool's leads are shown to everyone, masked."""
     lead = container.app.get_lead(lead_id, version=version, as_of=as_of)
     current = container.app.get_lead(lead_id)
-    teams = container.users.teams()
-    if current.holder is not None:
-        check_lead(user, current, teams)
-    show_contact = may_handle(user, current.holder, teams) and current.holder is not None
-    return state_response(lead_view(lead, show_contact=show_contact or user.is_admin), lead)
+    show_contact = check_lead_reader(user, current, container.users.teams())
+    return state_response(lead_view(lead, show_contact=show_contact), lead)
 
 
 @router.get("/pool")
