@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -84,6 +84,13 @@ def capture(app: SalesPipeline, ctx: CommandContext, company: str = "ACME", **ex
     }
     details.update(extra)
     return app.capture_lead(ctx, **details).id
+
+
+def open_deal(app: SalesPipeline, ctx: CommandContext, amount=100_000, **fields):
+    """Opens an opportunity with plain defaults; returns its id."""
+    details = {"name": "Deal", "customer": "ACME", "expected_close": date(2027, 1, 1)}
+    details.update(fields)
+    return app.open_opportunity(ctx, amount=Decimal(amount), **details).id
 
 
 USERS = (

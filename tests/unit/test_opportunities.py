@@ -6,28 +6,18 @@ import pytest
 from domain.errors import InvalidValue, NotAllowedNow, NotFound
 from domain.opportunities import OpportunityClosed, OpportunityNotClosed, OpportunityStatus
 from domain.stages import DEFAULT_STAGES
-
-
-def open_opp(app, ctx, amount=Decimal(100_000), product_line=None):
-    return app.open_opportunity(
-        ctx,
-        name="ERP rollout",
-        customer="ACME",
-        amount=amount,
-        expected_close=date(2027, 2, 1),
-        product_line=product_line,
-    ).id
+from tests.conftest import open_deal
 
 
 def test_new_opportunity_starts_in_the_first_stage_owned_by_its_opener(app, ryan):
-    opp = app.get_opportunity(open_opp(app, ryan()))
+    opp = app.get_opportunity(open_deal(app, ryan()))
     assert (opp.stage, opp.owner, opp.status) == ("contact", "ryan", OpportunityStatus.OPEN)
     assert opp.currency == "CNY"
 
 
 def test_negative_amount_is_refused(app, ryan):
     with pytest.raises(InvalidValue) as error:
-        open_opp(app, ryan(), amount=Decimal(-1))
+        open_deal(app, ryan(), amount=Decimal(-1))
     assert error.value.field == "amount"
 
 
@@ -45,32 +35,32 @@ def test_another_currency_is_refused_until_multi_currency_exists(app, ryan):
 
 
 def test_moving_records_from_and_to_stage(app, ryan):
-    opp_id = open_opp(app, ryan())
+    opp_id = open_deal(app, ryan())
     app.move_opportunity(ryan(), opp_id, stage="proposal")
     last = list(app.all_envelopes())[-1]
     assert last["data"] == {"from_stage": "contact", "to_stage": "proposal"}
 
 
 def test_unknown_stage_is_refused_naming_the_stages_that_exist(app, ryan):
-    opp_id = open_opp(app, ryan())
+    opp_id = open_deal(app, ryan())
     with pytest.raises(InvalidValue, match="contact, needs, proposal, negotiation"):
         app.move_opportunity(ryan(), opp_id, stage="dreaming")
 
 
 def test_won_and_lost_are_reached_by_win_and_lose_not_by_a_move(app, ryan):
-    opp_id = open_opp(app, ryan())
+    opp_id = open_deal(app, ryan())
     with pytest.raises(InvalidValue):
         app.move_opportunity(ryan(), opp_id, stage="won")
 
 
 def test_moving_to_the_current_stage_is_a_conflict(app, ryan):
-    opp_id = open_opp(app, ryan())
+    opp_id = open_deal(app, ryan())
     with pytest.raises(NotAllowedNow):
         app.move_opportunity(ryan(), opp_id, stage="contact")
 
 
 def test_a_closed_opportunity_takes_no_stage_change(app, ryan):
-    opp_id = open_opp(app, ryan())
+    opp_id = open_deal(app, ryan())
     app.lose_opportunity(ryan(), opp_id, reason="price", competitor="Initech")
     with pytest.raises(OpportunityClosed):
         app.move_opportunity(ryan(), opp_id, stage="needs")
@@ -79,7 +69,7 @@ def test_a_closed_opportunity_takes_no_stage_change(app, ryan):
 
 
 def test_lost_opportunity_records_the_stage_it_was_lost_in(app, ryan):
-    opp_id = open_opp(app, ryan())
+    opp_id = open_deal(app, ryan())
     app.move_opportunity(ryan(), opp_id, stage="negotiation")
     app.lose_opportunity(ryan(), opp_id, reason="price", competitor="Initech")
     last = list(app.all_envelopes())[-1]
@@ -88,14 +78,14 @@ def test_lost_opportunity_records_the_stage_it_was_lost_in(app, ryan):
 
 
 def test_win_uses_the_final_amount_when_given(app, ryan):
-    opp_id = open_opp(app, ryan())
+    opp_id = open_deal(app, ryan())
     app.win_opportunity(ryan(), opp_id, amount=Decimal(95_000))
     opp = app.get_opportunity(opp_id)
     assert (opp.status, opp.amount, opp.stage) == (OpportunityStatus.WON, Decimal(95_000), "won")
 
 
 def test_reopen_returns_to_the_stage_it_was_closed_from(app, ryan):
-    opp_id = open_opp(app, ryan())
+    opp_id = open_deal(app, ryan())
     app.move_opportunity(ryan(), opp_id, stage="proposal")
     app.lose_opportunity(ryan(), opp_id, reason="timing")
     app.reopen_opportunity(ryan(), opp_id)
@@ -105,17 +95,17 @@ def test_reopen_returns_to_the_stage_it_was_closed_from(app, ryan):
 
 def test_only_a_closed_opportunity_can_be_reopened(app, ryan):
     with pytest.raises(OpportunityNotClosed):
-        app.reopen_opportunity(ryan(), open_opp(app, ryan()))
+        app.reopen_opportunity(ryan(), open_deal(app, ryan()))
 
 
 def test_reassignment_changes_the_owner(app, ryan, maria):
-    opp_id = open_opp(app, ryan())
+    opp_id = open_deal(app, ryan())
     app.reassign_opportunity(maria(), opp_id, to_rep="rita")
     assert app.get_opportunity(opp_id).owner == "rita"
 
 
 def test_amount_and_close_date_changes_must_change_something(app, ryan):
-    opp_id = open_opp(app, ryan())
+    opp_id = open_deal(app, ryan())
     with pytest.raises(NotAllowedNow):
         app.change_opportunity_amount(ryan(), opp_id, amount=Decimal(100_000))
     app.change_opportunity_close_date(ryan(), opp_id, expected_close=date(2027, 6, 30))
@@ -131,7 +121,7 @@ def test_a_product_line_pipeline_replaces_the_default_stages(app, ryan, maria):
             {"key": "trial", "name": "Trial", "probability": "0.6"},
         ],
     )
-    opp_id = open_opp(app, ryan(), product_line="hardware")
+    opp_id = open_deal(app, ryan(), product_line="hardware")
     assert app.get_opportunity(opp_id).stage == "demo"
     app.move_opportunity(ryan(), opp_id, stage="trial")
     with pytest.raises(InvalidValue):

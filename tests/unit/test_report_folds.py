@@ -13,21 +13,10 @@ from projections.funnel import FunnelStage, LeadFunnel, funnel_report
 from projections.rep_activity import rep_activity_report
 from projections.replay import fold_until
 from projections.stage_conversion import StageConversion, stage_conversion_report
-from tests.conftest import MONDAY, capture
+from tests.conftest import MONDAY, capture, open_deal
 
 TEAMS = {"ryan": "east", "rita": "east", "maria": "east", "will": "west"}
 ANYONE = ReportFilter()
-
-
-def open_opp(app, ctx, amount, owner=None):
-    return app.open_opportunity(
-        ctx,
-        name="Deal",
-        customer="C",
-        amount=Decimal(amount),
-        expected_close=date(2027, 1, 1),
-        owner=owner,
-    ).id
 
 
 def fold(app):
@@ -37,15 +26,15 @@ def fold(app):
 class TestFunnel:
     @pytest.fixture
     def states(self, app, ryan, rita):
-        open_opp(app, ryan(), 100_000)  # stays in contact: weighted 10,000
-        b = open_opp(app, rita(), 200_000)
+        open_deal(app, ryan(), 100_000)  # stays in contact: weighted 10,000
+        b = open_deal(app, rita(), 200_000)
         app.move_opportunity(rita(), b, stage="proposal")  # weighted 100,000
-        c = open_opp(app, ryan(), 50_000)
+        c = open_deal(app, ryan(), 50_000)
         app.move_opportunity(ryan(), c, stage="negotiation")
         app.win_opportunity(ryan(), c)  # closed: not in the funnel
-        d = open_opp(app, ryan(), 30_000)
+        d = open_deal(app, ryan(), 30_000)
         app.lose_opportunity(ryan(), d, reason="price")  # closed: not in the funnel
-        e = open_opp(app, ryan(), 40_000)
+        e = open_deal(app, ryan(), 40_000)
         app.change_opportunity_amount(ryan(), e, amount=Decimal(60_000))
         app.move_opportunity(ryan(), e, stage="needs")  # weighted 15,000
 
@@ -110,7 +99,7 @@ class TestStageConversion:
     @pytest.fixture
     def states(self, app, ryan, clock):
         t0 = clock.now()
-        o1, o2, o3, o4 = (open_opp(app, ryan(), 1000) for _ in range(4))
+        o1, o2, o3, o4 = (open_deal(app, ryan(), 1000) for _ in range(4))
 
         def at(days, command, *args, **kwargs):
             clock.set(t0 + timedelta(days=days))
@@ -186,7 +175,7 @@ class TestRepActivity:
         at(24)
         app.claim_lead(ryan(), l3)
         app.follow_up_lead(ryan(), l3, FollowUp("visit", "visit"))  # unscored: no SLA
-        o1 = open_opp(app, ryan(), 80_000)
+        o1 = open_deal(app, ryan(), 80_000)
         app.move_opportunity(ryan(), o1, stage="needs")  # advance
         app.move_opportunity(ryan(), o1, stage="contact")  # back: not an advance
         app.move_opportunity(ryan(), o1, stage="proposal")  # advance
@@ -196,7 +185,7 @@ class TestRepActivity:
         app.follow_up_lead(rita(), l2, FollowUp("email", "late"))  # 72 h: misses 48 h
         at(73)
         app.follow_up_lead(rita(), l2, FollowUp("call", "again"))  # not a first contact
-        o2 = open_opp(app, rita(), 10_000)
+        o2 = open_deal(app, rita(), 10_000)
         at(96)
         app.lose_opportunity(rita(), o2, reason="no budget")
         at(24 * 7 + 1)  # next week
