@@ -8,6 +8,8 @@ from urllib.parse import unquote, urlparse
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.event_store import ORDERED_RECORDER_TOPIC
+
 
 class Settings(BaseSettings):
     """With no database URL, everything runs embedded: SQLite files under data_dir."""
@@ -24,14 +26,15 @@ class Settings(BaseSettings):
     aggregate_cache: int = Field(
         default=10_000,
         ge=0,
-        description="aggregates kept in memory between commands (0: none); each use first "
-        "reads any newer events from the store, so several API processes stay correct",
+        description="aggregates kept in memory between commands (0: none); a command decided "
+        "on a copy another process has since changed is decided again, and queries read any "
+        "newer events first, so several API processes stay correct",
     )
     store_db_functions: bool = Field(
         default=False,
-        description="PostgreSQL: insert events through eventsourcing's database function "
-        "(fewer round trips, but inserts no longer take the table lock, so ids can commit "
-        "out of order; the relay's gap handling covers that)",
+        description="PostgreSQL: insert events through eventsourcing's own database function, "
+        "which does not take the table lock, so ids can commit out of order (the relay's gap "
+        "handling covers that); the default function takes the lock and keeps them in order",
     )
     relay_gap_timeout: float = Field(
         default=2.0, ge=0, description="seconds the relay waits for a gap in the log to fill"
@@ -49,7 +52,14 @@ class Settings(BaseSettings):
     def event_store_env(self) -> dict[str, str]:
         """The eventsourcing library's persistence settings for this deployment."""
         cache = (
-            {"AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache)} if self.aggregate_cache else {}
+            # Not fast-forwarded: commands trust the cache and are decided again when their
+            # save finds a newer version (domain.application.command); queries catch up.
+            {
+                "AGGREGATE_CACHE_MAXSIZE": str(self.aggregate_cache),
+                "AGGREGATE_CACHE_FASTFORWARD": "n",
+            }
+            if self.aggregate_cache
+            else {}
         )
         if self.database_url is None:
             return cache | {
@@ -58,12 +68,21 @@ class Settings(BaseSettings):
                 "SQLITE_LOCK_TIMEOUT": "30",
             }
         url = urlparse(self.database_url)
-        return cache | {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": url.path.lstrip("/"),
-            "POSTGRES_HOST": url.hostname or "127.0.0.1",
-            "POSTGRES_PORT": str(url.port or 5432),
-            "POSTGRES_USER": unquote(url.username or "postgres"),
-            "POSTGRES_PASSWORD": unquote(url.password or ""),
-            "POSTGRES_ENABLE_DB_FUNCTIONS": "y" if self.store_db_functions else "n",
-        }
+        return (
+            cache
+            | {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": url.path.lstrip("/"),
+                "POSTGRES_HOST": url.hostname or "127.0.0.1",
+                "POSTGRES_PORT": str(url.port or 5432),
+                "POSTGRES_USER": unquote(url.username or "postgres"),
+                "POSTGRES_PASSWORD": unquote(url.password or ""),
+                # Both modes save in one round trip through a database function.
+                "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            }
+            | (
+                {}
+                if self.store_db_functions
+                else {"APPLICATION_RECORDER_TOPIC": ORDERED_RECORDER_TOPIC}
+            )
+        )

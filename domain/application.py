@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from domain.base import SalesAggregate
@@ -26,6 +28,42 @@ from domain.stages import DEFAULT_PRODUCT_LINE, DEFAULT_STAGES, StageModel
 from domain.workloads import RepWorkload, workload_id
 
 DEFAULT_CLAIM_LIMIT = 50
+# A command decided on state another writer had already changed is run again on fresh state;
+# past this many attempts the caller is told to retry.
+COMMAND_ATTEMPTS = 3
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+class _DecidedOnOldState(Exception):
+    """The save lost a race: the aggregates were evicted from the cache, decide again."""
+
+
+def command(method: Command) -> Command:
+    """Runs a command (get → decide → save) again when its save finds a newer version stored.
+
+    The aggregate cache is not fast-forwarded before each command (that costs a query per
+    command); an aggregate cached by this process may be behind one changed by another process.
+    The store's unique (aggregate, version) key catches that at save, so nothing wrong is ever
+    stored, and the command is decided again on the current state: the caller sees only a
+    genuine refusal (If-Match, a business rule), never the cache.
+    """
+
+    @functools.wraps(method)
+    def run(self: SalesPipeline, *args: Any, **kwargs: Any) -> Any:
+        for _ in range(COMMAND_ATTEMPTS - 1):
+            try:
+                return method(self, *args, **kwargs)
+            except _DecidedOnOldState:
+                continue
+        try:
+            return method(self, *args, **kwargs)
+        except _DecidedOnOldState:
+            raise ConcurrentChange(
+                "the record was changed by someone else at the same time; reload it and try again"
+            ) from None
+
+    return run  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -112,10 +150,12 @@ class SalesPipeline(Application):
 
     # --- leads ---
 
+    @command
     def capture_lead(self, ctx: CommandContext, **details: Any) -> CommandResult:
         lead = Lead.capture(ctx, **details)
         return self._save(lead)
 
+    @command
     def score_lead(
         self,
         ctx: CommandContext,
@@ -139,6 +179,7 @@ class SalesPipeline(Application):
         result = self._save(lead)
         return ScoreResult(**vars(result), score=lead.score or 0, tier=lead.tier or "")
 
+    @command
     def claim_lead(
         self, ctx: CommandContext, lead_id: UUID, *, expected_version: int | None = None
     ) -> CommandResult:
@@ -148,6 +189,7 @@ class SalesPipeline(Application):
         workload.take(lead.id, ctx)
         return self._save(lead, workload)
 
+    @command
     def assign_lead(
         self,
         ctx: CommandContext,
@@ -159,6 +201,7 @@ class SalesPipeline(Application):
     ) -> CommandResult:
         return self._change_lead(ctx, lead_id, expected_version, Lead.assign, rep=rep, rule=rule)
 
+    @command
     def release_lead(
         self,
         ctx: CommandContext,
@@ -169,6 +212,7 @@ class SalesPipeline(Application):
     ) -> CommandResult:
         return self._change_lead(ctx, lead_id, expected_version, Lead.release, reason=reason)
 
+    @command
     def return_lead_to_pool(
         self,
         ctx: CommandContext,
@@ -182,6 +226,7 @@ class SalesPipeline(Application):
             ctx, lead_id, expected_version, Lead.return_to_pool, reason=reason, idle_days=idle_days
         )
 
+    @command
     def follow_up_lead(
         self,
         ctx: CommandContext,
@@ -192,11 +237,13 @@ class SalesPipeline(Application):
     ) -> CommandResult:
         return self._change_lead(ctx, lead_id, expected_version, Lead.log_follow_up, follow_up)
 
+    @command
     def qualify_lead(
         self, ctx: CommandContext, lead_id: UUID, *, expected_version: int | None = None
     ) -> CommandResult:
         return self._change_lead(ctx, lead_id, expected_version, Lead.qualify)
 
+    @command
     def disqualify_lead(
         self,
         ctx: CommandContext,
@@ -207,6 +254,7 @@ class SalesPipeline(Application):
     ) -> CommandResult:
         return self._change_lead(ctx, lead_id, expected_version, Lead.disqualify, reason=reason)
 
+    @command
     def nurture_lead(
         self,
         ctx: CommandContext,
@@ -217,11 +265,13 @@ class SalesPipeline(Application):
     ) -> CommandResult:
         return self._change_lead(ctx, lead_id, expected_version, Lead.nurture, reason=reason)
 
+    @command
     def reactivate_lead(
         self, ctx: CommandContext, lead_id: UUID, *, expected_version: int | None = None
     ) -> CommandResult:
         return self._change_lead(ctx, lead_id, expected_version, Lead.reactivate)
 
+    @command
     def correct_lead_details(
         self,
         ctx: CommandContext,
@@ -232,6 +282,7 @@ class SalesPipeline(Application):
     ) -> CommandResult:
         return self._change_lead(ctx, lead_id, expected_version, Lead.correct_details, changes)
 
+    @command
     def convert_lead(
         self,
         ctx: CommandContext,
@@ -271,6 +322,7 @@ class SalesPipeline(Application):
 
     # --- opportunities ---
 
+    @command
     def open_opportunity(
         self,
         ctx: CommandContext,
@@ -305,6 +357,7 @@ class SalesPipeline(Application):
         )
         return self._save(opportunity)
 
+    @command
     def move_opportunity(
         self,
         ctx: CommandContext,
@@ -317,6 +370,7 @@ class SalesPipeline(Application):
         opp.move_to_stage(ctx, self.stages_for(opp.product_line), stage=stage)
         return self._save(opp)
 
+    @command
     def change_opportunity_amount(
         self,
         ctx: CommandContext,
@@ -329,6 +383,7 @@ class SalesPipeline(Application):
         opp.change_amount(ctx, amount=amount)
         return self._save(opp)
 
+    @command
     def change_opportunity_close_date(
         self,
         ctx: CommandContext,
@@ -341,6 +396,7 @@ class SalesPipeline(Application):
         opp.change_close_date(ctx, expected_close=expected_close)
         return self._save(opp)
 
+    @command
     def reassign_opportunity(
         self,
         ctx: CommandContext,
@@ -353,6 +409,7 @@ class SalesPipeline(Application):
         opp.reassign(ctx, to_rep=to_rep)
         return self._save(opp)
 
+    @command
     def follow_up_opportunity(
         self,
         ctx: CommandContext,
@@ -365,6 +422,7 @@ class SalesPipeline(Application):
         opp.log_follow_up(ctx, follow_up)
         return self._save(opp)
 
+    @command
     def win_opportunity(
         self,
         ctx: CommandContext,
@@ -377,6 +435,7 @@ class SalesPipeline(Application):
         opp.win(ctx, amount=amount)
         return self._save(opp)
 
+    @command
     def lose_opportunity(
         self,
         ctx: CommandContext,
@@ -390,6 +449,7 @@ class SalesPipeline(Application):
         opp.lose(ctx, reason=reason, competitor=competitor)
         return self._save(opp)
 
+    @command
     def reopen_opportunity(
         self, ctx: CommandContext, opportunity_id: UUID, *, expected_version: int | None = None
     ) -> CommandResult:
@@ -399,6 +459,7 @@ class SalesPipeline(Application):
 
     # --- pipelines ---
 
+    @command
     def define_pipeline(
         self, ctx: CommandContext, product_line: str, stages: list[dict[str, Any]]
     ) -> CommandResult:
@@ -529,6 +590,25 @@ class SalesPipeline(Application):
             raise NotFound(f"no {kind.__name__.lower()} {aggregate_id}")
         return aggregate
 
+    def _forget(self, *aggregates: SalesAggregate) -> None:
+        """Drops cached copies, so the next command rebuilds them from the store."""
+        if self.repository.cache is not None:
+            for aggregate in aggregates:
+                with contextlib.suppress(KeyError):
+                    self.repository.cache.get(aggregate.id, evict=True)
+
+    def _current(self, kind: type[SalesAggregate], aggregate_id: UUID) -> Any:
+        """The aggregate with every stored event, even one another process saved since this
+        process cached it: for queries, and for aggregates a command reads but does not save."""
+        aggregate = self._get(kind, aggregate_id)
+        if self.repository.cache is None:
+            return aggregate
+        newer = list(self.events.get(aggregate_id, gt=aggregate.version))
+        if newer:
+            aggregate = project_aggregate(aggregate, newer)
+            self._forget(aggregate)
+        return aggregate
+
     def _get_at(
         self,
         kind: type[SalesAggregate],
@@ -540,7 +620,7 @@ class SalesPipeline(Application):
         if as_of is not None:
             version = self._version_at(kind, aggregate_id, as_of)
         if version is None:
-            return self._get(kind, aggregate_id)
+            return self._current(kind, aggregate_id)
         if version < 1:
             raise InvalidValue("version must be 1 or more", field="version")
         aggregate = self._get(kind, aggregate_id)
@@ -574,10 +654,8 @@ class SalesPipeline(Application):
         try:
             recordings = self.save(primary, *others)
         except IntegrityError:
-            raise ConcurrentChange(
-                f"{type(primary).__name__.lower()} {primary.id} was changed by someone else "
-                "at the same time; reload it and try again"
-            ) from None
+            self._forget(primary, *others)
+            raise _DecidedOnOldState from None
         position = max((r.notification.id for r in recordings), default=0)
         return CommandResult(primary.id, primary.version, position)
 

@@ -21,24 +21,37 @@ from projections.catalog import all_projections
 from projections.database import Database
 from projections.replay import fold_until
 from projections.sql_store import SqlDocStore
-from tests.conftest import capture
+from tests.conftest import capture, open_deal
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def backend(request, tmp_path) -> Iterator[tuple[SalesPipeline, SqlDocStore]]:
-    """An application and a read-model store on one backend."""
+def settings(request, tmp_path) -> Settings:
     if request.param == "sqlite":
-        settings = Settings(data_dir=tmp_path, database_url=None)
+        return Settings(data_dir=tmp_path, database_url=None)
+    return Settings(data_dir=tmp_path, database_url=request.getfixturevalue("database_url"))
+
+
+@pytest.fixture
+def backend(settings, tmp_path) -> Iterator[tuple[SalesPipeline, SqlDocStore]]:
+    """An application and a read-model store on one backend."""
+    if settings.embedded:
         db = Database.sqlite(str(tmp_path / "rm.sqlite"))
     else:
-        url = request.getfixturevalue("database_url")
-        settings = Settings(data_dir=tmp_path, database_url=url)
-        db = Database.postgres(partial(psycopg2.connect, url))
+        db = Database.postgres(partial(psycopg2.connect, settings.database_url))
     app = SalesPipeline(env=settings.event_store_env(), claim_limit=3)
     store = SqlDocStore(db)
     yield app, store
     app.close()
     db.close()
+
+
+@pytest.fixture
+def second_process(backend, settings) -> Iterator[SalesPipeline]:
+    """Another application on the same store, with its own aggregate cache (as a second API
+    process would have)."""
+    other = SalesPipeline(env=settings.event_store_env(), claim_limit=3)
+    yield other
+    other.close()
 
 
 def test_events_come_back_in_the_order_they_were_saved(backend, ryan):
@@ -139,3 +152,38 @@ def test_read_models_follow_the_store_and_equal_a_fresh_fold(backend, ryan, rita
     for projection in projections:
         assert store.all_docs(projection.name) == fresh[projection.name].docs
     assert follower.lag() == {p.name: 0 for p in projections}
+
+
+def test_a_command_on_a_cached_copy_another_process_changed_is_decided_on_the_stored_state(
+    backend, second_process, ryan, rita
+):
+    app, _ = backend
+    deal = open_deal(app, ryan())
+    app.move_opportunity(ryan(), deal, stage="needs")  # this process now caches version 2
+    second_process.move_opportunity(rita(), deal, stage="proposal")
+    result = app.change_opportunity_amount(ryan(), deal, amount=Decimal(7))
+    assert result.version == 4
+    opportunity = app.get_opportunity(deal)
+    assert (opportunity.stage, opportunity.amount) == ("proposal", Decimal(7))
+
+
+def test_if_match_still_refuses_a_stale_version_after_another_process_changed_it(
+    backend, second_process, ryan, rita
+):
+    app, _ = backend
+    deal = open_deal(app, ryan())
+    app.move_opportunity(ryan(), deal, stage="needs")
+    second_process.move_opportunity(rita(), deal, stage="proposal")
+    with pytest.raises(NotAllowedNow, match="version 3, not 2"):
+        app.change_opportunity_amount(ryan(), deal, amount=Decimal(7), expected_version=2)
+
+
+def test_queries_and_pipelines_see_what_another_process_saved(backend, second_process, maria):
+    app, _ = backend
+    app.define_pipeline(maria(), "hw", [{"key": "a", "name": "A", "probability": "0.1"}])
+    deal = open_deal(app, maria(), product_line="hw")
+    assert [s.key for s in app.stages_for("hw").stages] == ["a"]
+    second_process.define_pipeline(maria(), "hw", [{"key": "b", "name": "B", "probability": "0.3"}])
+    second_process.move_opportunity(maria(), deal, stage="b")
+    assert [s.key for s in app.stages_for("hw").stages] == ["b"]
+    assert app.get_opportunity(deal).stage == "b"

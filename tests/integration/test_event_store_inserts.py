@@ -1,0 +1,90 @@
+"""PostgreSQL inserts: one round trip per save, and ids visible only in the order drawn.
+
+An earlier insert that has drawn its notification id but not committed yet is the case the
+relay must never see overtaken: the default insert function waits for it; eventsourcing's own
+function (SALESLEDGER_STORE_DB_FUNCTIONS=true) does not, leaving a gap the relay has to wait on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg2
+import pytest
+
+from api.settings import Settings
+from domain.application import SalesPipeline
+from tests.conftest import capture
+
+EVENTS_TABLE = "salespipeline_events"
+
+
+def blocked_on_a_lock(database_url: str) -> bool:
+    with psycopg2.connect(database_url) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def wait_for(condition, attempts: int = 3000) -> bool:
+    """Polls without sleeping a fixed time: each check is a round trip to the server."""
+    return any(condition() for _ in range(attempts))
+
+
+@pytest.fixture
+def uncommitted_insert(database_url):
+    """A transaction that has inserted an event (and so drawn an id) but not committed."""
+    connection = psycopg2.connect(database_url)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {EVENTS_TABLE} (originator_id, originator_version, topic, state) "
+            "VALUES (%s, 1, 'test:Placeholder', '{}') RETURNING notification_id",
+            (str(uuid.uuid4()),),
+        )
+        drawn = cursor.fetchone()[0]
+    yield connection, drawn
+    connection.close()
+
+
+def application(database_url: str, tmp_path, *, db_functions: bool) -> SalesPipeline:
+    settings = Settings(
+        data_dir=tmp_path, database_url=database_url, store_db_functions=db_functions
+    )
+    return SalesPipeline(env=settings.event_store_env())
+
+
+@pytest.fixture
+def ordered_app(database_url, tmp_path, ryan):
+    app = application(database_url, tmp_path, db_functions=False)
+    capture(app, ryan())  # the table and the insert function exist
+    yield app
+    app.close()
+
+
+def test_a_save_waits_for_an_earlier_uncommitted_insert_so_ids_appear_in_order(
+    ordered_app, database_url, request, ryan
+):
+    connection, drawn = request.getfixturevalue("uncommitted_insert")
+    with ThreadPoolExecutor(1) as pool:
+        saving = pool.submit(capture, ordered_app, ryan())
+        assert wait_for(lambda: blocked_on_a_lock(database_url))
+        assert not saving.done()
+        connection.rollback()  # the earlier transaction ends: the save may go on
+        saving.result(timeout=30)
+    assert ordered_app.last_position() > drawn
+
+
+def test_eventsourcings_own_function_does_not_wait_and_leaves_a_gap_below_a_visible_id(
+    database_url, tmp_path, request, ryan
+):
+    app = application(database_url, tmp_path, db_functions=True)
+    capture(app, ryan())
+    connection, drawn = request.getfixturevalue("uncommitted_insert")
+    capture(app, ryan())  # returns at once, while the earlier id is still invisible
+    visible = [e["position"] for e in app.all_envelopes()]
+    assert drawn not in visible and visible[-1] > drawn
+    connection.rollback()
+    app.close()
