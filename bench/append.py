@@ -1,37 +1,32 @@
 """Append rate: commands through the application (load, decide, save), single writer, each in
 its own durable commit — beside two baselines measured in the same run on the same store:
 (a) raw single-row INSERT + COMMIT of rows of the same size, (b) the eventsourcing library
-saving pre-built events one per transaction. Prints one JSON object.
+saving pre-built events one per transaction.
 
-    python -m bench.append --commands 2000
-    python -m bench.append --commands 2000 --backend postgres   # needs `make services`
+    python -m bench.append --commands 2000                      # SQLite and PostgreSQL
+    python -m bench.append --commands 2000 --backend sqlite     # no servers needed
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sqlite3
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 
 from api.bootstrap import build
 from api.settings import Settings
+from bench.common import Row, rate, scratch_database, scratch_settings, write_results
 from domain.application import SalesPipeline
 from domain.context import CommandContext
 
-RESULTS = Path(__file__).parent / "results"
 TARGETS = {"postgres": 1000, "sqlite": 2000}
+RAW_RATIO_TARGET = {"postgres": 0.6, "sqlite": None}
 OPPORTUNITIES = 200
 
 
@@ -104,63 +99,50 @@ def raw_inserts(settings: Settings, row_bytes: int, commands: int) -> float:
     return elapsed
 
 
-def rate(count: int, seconds: float) -> float:
-    return round(count / seconds, 1) if seconds else 0.0
-
-
-@contextmanager
-def scratch_database(backend: str, folder: Path) -> Iterator[str | None]:
-    """SQLite: files in the temporary folder. PostgreSQL: a database of its own, dropped after."""
-    if backend == "sqlite":
-        yield None
-        return
-    base = os.environ["SALESLEDGER_DATABASE_URL"]
-    name = "bench_" + uuid.uuid4().hex[:10]
-    admin = psycopg2.connect(base)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {name}")
-    try:
-        yield urlunparse(urlparse(base)._replace(path="/" + name))
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+def measure(backend: str, commands: int) -> list[Row]:
+    with tempfile.TemporaryDirectory() as folder, scratch_database(backend) as database_url:
+        settings = scratch_settings(Path(folder), database_url)
+        container = build(settings)
+        app = container.app
+        opportunities = open_opportunities(app, OPPORTUNITIES)
+        app_s = through_the_application(app, opportunities, commands)
+        events = prebuilt_events(commands)  # other aggregates: no clash with the above
+        library_s = saving_prebuilt(app, events)
+        row_bytes = sum(len(e.state) for e in events) // len(events)
+        raw_s = raw_inserts(settings, row_bytes, commands)
+        container.close()
+    commands_per_s = rate(commands, app_s)
+    return [
+        Row(
+            f"append {backend}",
+            "commands/s",
+            commands_per_s,
+            rate(commands, raw_s),
+            f"raw {'psycopg2' if backend == 'postgres' else 'sqlite3'} INSERT+COMMIT "
+            f"({row_bytes} B rows)",
+            TARGETS[backend],
+            target_ratio=RAW_RATIO_TARGET[backend],
+        ),
+        Row(
+            f"append {backend}",
+            "commands/s",
+            commands_per_s,
+            rate(len(events), library_s),
+            "eventsourcing saving pre-built events",
+        ),
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commands", type=int, default=2000)
-    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--backend", choices=["sqlite", "postgres", "both"], default="both", help="default: both"
+    )
     args = parser.parse_args()
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        scratch_database(args.backend, Path(folder)) as database_url,
-    ):
-        settings = Settings(data_dir=Path(folder), database_url=database_url, kafka_bootstrap=None)
-        container = build(settings)
-        app = container.app
-        opportunities = open_opportunities(app, OPPORTUNITIES)
-        app_s = through_the_application(app, opportunities, args.commands)
-        events = prebuilt_events(args.commands)  # other aggregates: no clash with the above
-        library_s = saving_prebuilt(app, events)
-        row_bytes = sum(len(e.state) for e in events) // len(events)
-        raw_s = raw_inserts(settings, row_bytes, args.commands)
-        container.close()
-    figures = {
-        "benchmark": "append",
-        "backend": args.backend,
-        "commands": args.commands,
-        "event_bytes": row_bytes,
-        "commands_per_s": rate(args.commands, app_s),
-        "baseline_raw_insert_commit_per_s": rate(args.commands, raw_s),
-        "baseline_library_prebuilt_per_s": rate(len(events), library_s),
-        "ratio_to_raw": round(rate(args.commands, app_s) / rate(args.commands, raw_s), 3),
-        "target_commands_per_s": TARGETS[args.backend],
-    }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"append-{args.backend}.json").write_text(json.dumps(figures, indent=2) + "\n")
-    print(json.dumps(figures))
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    rows = [row for backend in backends for row in measure(backend, args.commands)]
+    write_results("append", rows, commands=args.commands, opportunities=OPPORTUNITIES)
 
 
 if __name__ == "__main__":

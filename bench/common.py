@@ -1,0 +1,154 @@
+"""What every benchmark shares: the seeded activity log, scratch stores, timing, and the result
+rows the summary table prints (figure, unit, value, raw baseline from the same run, ratio,
+target)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlparse, urlunparse
+
+import psycopg2
+
+from api.demo_data import ActivityGenerator, teams_of
+from api.settings import Settings
+from consumers.backup import export_lines, import_lines
+from domain.application import SalesPipeline
+
+BENCH = Path(__file__).parent
+RESULTS = BENCH / "results"
+LOGS = BENCH / "results" / "logs"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the summary table. `higher_is_better` says which side of the target wins."""
+
+    figure: str
+    unit: str
+    value: float
+    baseline: float | None = None
+    baseline_name: str = ""
+    target: float | None = None
+    higher_is_better: bool = True
+    target_ratio: float | None = None  # a target on value / baseline, where the issue sets one
+
+    @property
+    def ratio(self) -> float | None:
+        return round(self.value / self.baseline, 3) if self.baseline else None
+
+    @property
+    def met(self) -> bool | None:
+        checks = []
+        if self.target is not None:
+            checks.append(
+                self.value >= self.target if self.higher_is_better else self.value <= self.target
+            )
+        if self.target_ratio is not None and self.ratio is not None:
+            checks.append(self.ratio >= self.target_ratio)
+        return all(checks) if checks else None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self) | {"ratio": self.ratio, "met": self.met}
+
+
+def write_results(name: str, rows: list[Row], **details: Any) -> dict[str, Any]:
+    """Writes bench/results/<name>.json and prints it as one JSON line."""
+    document = {"benchmark": name, "rows": [r.as_json() for r in rows], "details": details}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n")
+    print(json.dumps(document))
+    return document
+
+
+def rate(count: int, seconds: float) -> float:
+    return round(count / seconds, 1) if seconds else 0.0
+
+
+def timed(action: Callable[[], T]) -> tuple[T, float]:
+    started = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - started
+
+
+def activity_log(leads: int, seed: int = 7) -> Path:
+    """A JSON Lines export of the seeded activity of `leads` leads, generated once and kept:
+    playing out a million events takes minutes, and every benchmark restores the same file."""
+    path = RESULTS / "logs" / f"activity-{leads}-{seed}.jsonl"
+    if path.exists():
+        return path
+    app = SalesPipeline(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo", "AGGREGATE_CACHE_MAXSIZE": "50000"},
+        claim_limit=10**9,
+    )
+    ActivityGenerator(app, seed=seed, teams=teams_of(4, 10)).run(leads)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with partial.open("w", encoding="utf-8") as out:
+        for line in export_lines(app):
+            out.write(line + "\n")
+    partial.rename(path)
+    return path
+
+
+def restore(app: SalesPipeline, log: Path) -> int:
+    """Fills an empty store with the activity log; returns the number of stored events."""
+    with log.open(encoding="utf-8") as lines:
+        return import_lines(app, lines).events
+
+
+@contextmanager
+def scratch_database(backend: str) -> Iterator[str | None]:
+    """SQLite: None (the caller's temporary folder holds the files). PostgreSQL: a database of
+    its own on the server `make services` started, dropped afterwards."""
+    if backend == "sqlite":
+        yield None
+        return
+    base = os.environ.get("SALESLEDGER_DATABASE_URL")
+    if not base:
+        raise SystemExit("PostgreSQL benchmarks need `make services` and `. .services/env`")
+    name = "bench_" + uuid.uuid4().hex[:10]
+    admin = psycopg2.connect(base)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    try:
+        yield urlunparse(urlparse(base)._replace(path="/" + name))
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+def scratch_settings(folder: Path, database_url: str | None, **overrides: Any) -> Settings:
+    """Settings for a benchmark's own store; Kafka only where the benchmark passes it."""
+    values: dict[str, Any] = {
+        "data_dir": folder,
+        "database_url": database_url,
+        "kafka_bootstrap": None,
+        "topic_prefix": "bench" + uuid.uuid4().hex[:10],
+    }
+    return Settings(**(values | overrides))
+
+
+def kafka_bootstrap() -> str:
+    bootstrap = os.environ.get("SALESLEDGER_KAFKA_BOOTSTRAP")
+    if not bootstrap:
+        raise SystemExit("Kafka benchmarks need `make services` and `. .services/env`")
+    return bootstrap
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of a process from /proc (VmHWM is its peak so far)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise LookupError(f"{field} not in /proc/{pid}/status")
