@@ -7,14 +7,23 @@ is already visible. This recorder keeps the function and puts the lock back insi
 function runs as one autocommitted statement, so the lock is held from before the ids are drawn
 until the commit, and ids become visible in the order they were drawn — the guarantee the
 relay relies on — at the cost of one round trip.
+
+Large batches (an import restoring a backup) go through COPY instead, in one transaction that
+takes the same lock: the insert function's array argument costs more to build on the client
+than the rows cost to store.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
 ORDERED_RECORDER_TOPIC = "api.event_store:OrderedInsertRecorder"
+COPY_FROM_EVENTS = 100  # events in one save from which COPY is quicker than the function
 
 
 class OrderedInsertRecorder(PostgresApplicationRecorder):
@@ -50,3 +59,31 @@ class OrderedInsertRecorder(PostgresApplicationRecorder):
         self.sql_create_statements[self.create_insert_function_statement_index] = (
             self.sql_create_pg_function_insert_events
         )
+        self.copy_statement = SQL(
+            "COPY {schema}.{table} (originator_id, originator_version, topic, state) FROM STDIN"
+        ).format(**names)
+        self.ids_after_statement = SQL(
+            "SELECT notification_id FROM {schema}.{table} WHERE notification_id > %s "
+            "ORDER BY notification_id"
+        ).format(**names)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if len(stored_events) < COPY_FROM_EVENTS:
+            return super().insert_events(stored_events, **kwargs)
+        return self._copy_events(stored_events)
+
+    def _copy_events(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        with self.datastore.transaction(commit=True) as cursor:
+            for statement in self.lock_table_statements:
+                cursor.execute(statement, prepare=False)
+            cursor.execute(self.max_notification_id_statement)
+            (before,) = cursor.fetchone().values()
+            with cursor.copy(self.copy_statement) as copy:
+                for e in stored_events:
+                    copy.write_row((e.originator_id, e.originator_version, e.topic, e.state))
+            cursor.execute(self.ids_after_statement, (before or 0,))
+            ids = [row["notification_id"] for row in cursor.fetchall()]
+            self._notify_channel(cursor)
+        return ids

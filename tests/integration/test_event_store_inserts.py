@@ -12,7 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2
 import pytest
+from eventsourcing.persistence import IntegrityError
 
+from api.event_store import COPY_FROM_EVENTS
 from api.settings import Settings
 from domain.application import SalesPipeline
 from tests.conftest import capture
@@ -88,3 +90,17 @@ def test_eventsourcings_own_function_does_not_wait_and_leaves_a_gap_below_a_visi
     assert drawn not in visible and visible[-1] > drawn
     connection.rollback()
     app.close()
+
+
+def test_a_large_batch_that_clashes_with_a_stored_version_writes_nothing(ordered_app, ryan):
+    source = SalesPipeline(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    for n in range(COPY_FROM_EVENTS):
+        capture(source, ryan(), company=f"Company {n}")
+    batch = list(source.recorder.select_notifications(start=1, limit=10**6))
+    clash = ordered_app.recorder.select_notifications(start=1, limit=1)[0]
+    before = ordered_app.last_position()
+    with pytest.raises(IntegrityError):
+        ordered_app.recorder.insert_events([*batch, clash])
+    assert ordered_app.last_position() == before
+    ids = ordered_app.recorder.insert_events(batch)
+    assert len(ids) == len(batch) and ids == sorted(ids) and ids[0] > before
