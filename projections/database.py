@@ -52,9 +52,16 @@ class Database:
             return count
 
     def executemany(self, statement: str, rows: list[tuple]) -> None:
+        """The statement once per row; on PostgreSQL sent in pages of many statements, since
+        psycopg2's executemany makes one round trip per row."""
         with self._lock:
             cursor = self._connection.cursor()
-            cursor.executemany(self._sql(statement), rows)
+            if self.is_postgres:
+                from psycopg2.extras import execute_batch
+
+                execute_batch(cursor, self._sql(statement), rows, page_size=1000)
+            else:
+                cursor.executemany(self._sql(statement), rows)
             cursor.close()
 
     def insert_many(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
