@@ -113,26 +113,21 @@ class Container:
             after_batch=self.audit.seal,
         )
 
-    def projectors(self, names: list[str] | None = None) -> list[KafkaProjector]:
-        """One Kafka projector (one consumer group) per named projection, or for all."""
+    def projector(self, names: list[str] | None = None) -> KafkaProjector:
+        """The Kafka projector of the named projections (all when none are named): one
+        consumer group, named after them, so two processes given the same names share work."""
         bootstrap = self._kafka()
         ensure_topics(bootstrap, self.settings.topic_prefix, self.settings.kafka_partitions)
         chosen = self.chosen_projections(names)
-        topics = all_topics(self.settings.topic_prefix)
-        return [
-            KafkaProjector(
-                projection,
-                self.docs,
-                make_consumer(
-                    bootstrap, f"{self.settings.topic_prefix}.projector.{projection.name}"
-                ),
-                topics,
-            )
-            for projection in chosen
-        ]
-
-    def _group_of(self, projection: Projection) -> str:
-        return f"{self.settings.topic_prefix}.projector.{projection.name}"
+        group = f"{self.settings.topic_prefix}.projector." + "+".join(
+            sorted(p.name for p in chosen)
+        )
+        return KafkaProjector(
+            chosen,
+            self.docs,
+            make_consumer(bootstrap, group),
+            all_topics(self.settings.topic_prefix),
+        )
 
     def _kafka(self) -> str:
         if self.settings.kafka_bootstrap is None:

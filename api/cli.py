@@ -21,6 +21,7 @@ from api.users import Role, UserError
 from consumers import logs
 from consumers.backup import ImportRefused, export_lines, import_lines, write_export
 from consumers.progress import progress_bar
+from consumers.projector import KafkaProjector
 from consumers.relay import RELAY
 from consumers.schema_files import export_schemas
 from consumers.status import kafka_lag
@@ -187,32 +188,21 @@ def _relay(container: Container, args: argparse.Namespace) -> int:
 
 def _project(container: Container, args: argparse.Namespace) -> int:
     logs.configure()
-    projectors = container.projectors(args.names)
-    stop = _stop_on_signals()
+    projector = container.projector(args.names)
     try:
         if args.once:
-            _drain(projectors)
+            _drain(projector)
         else:
-            threads = [
-                threading.Thread(target=p.run_forever, args=(stop,), name=p.name)
-                for p in projectors
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            projector.run_forever(_stop_on_signals())
     finally:
-        for projector in projectors:
-            projector.close()
+        projector.close()
     return 0
 
 
-def _drain(projectors: list) -> None:
-    """Polls every projector until none has lag left (one pass more after the last message)."""
-    while True:
-        read = sum(p.run_once() for p in projectors)
-        if not read and all(sum(p.lag().values()) == 0 for p in projectors):
-            return
+def _drain(projector: KafkaProjector) -> None:
+    """Polls until no lag is left (one pass more after the last message)."""
+    while projector.run_once() or sum(projector.lag().values()):
+        pass
 
 
 def _serve(container: Container, args: argparse.Namespace) -> int:

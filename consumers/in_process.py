@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.application import SalesPipeline
-from projections.base import Projection, fold
+from projections.base import Projection, fold_all
 from projections.sql_store import STORE_SOURCE, SqlDocStore
 
 Envelope = dict[str, Any]
@@ -54,9 +54,8 @@ class StoreFollower:
                 if positions[projection.name] >= batch.last_position:
                     continue
                 with self.store.batch(projection.name) as state:
-                    for envelope in public:
-                        if envelope["position"] > positions[projection.name]:
-                            fold(projection, state, envelope)
+                    done = positions[projection.name]
+                    fold_all(projection, state, (e for e in public if e["position"] > done))
                     state.advance({STORE_SOURCE: batch.last_position})
             if self.after_batch is not None:
                 self.after_batch(batch.last_position)

@@ -1,11 +1,13 @@
-"""Projectors: consume Kafka and fold into a read model, offsets committed with the rows.
+"""Projectors: consume Kafka and fold into read models, offsets committed with the rows.
 
-Each projection has its own consumer group. A polled batch is folded and written together with
-the next offset of every partition it read, in one database transaction; on (re)assignment the
-consumer seeks to the offsets stored there, not to Kafka's. A crash between the database commit
-and anything else re-reads nothing twice; a crash before it re-reads the batch, whose effect
-was rolled back. Redelivered events are dropped by their aggregate version. The effect on the
-read model is exactly once.
+One consumer (one consumer group) feeds the read models a `salesledger project` process was
+given — all of them by default, so each message is fetched and decoded once — and each read
+model keeps its own offsets. A polled batch is folded into every read model and written
+together with each one's next offset of every partition it read, in one database transaction;
+on (re)assignment the consumer seeks to the lowest offset stored for the partition, and each
+read model skips what it has already applied. A crash before the commit re-reads the batch,
+whose effect was rolled back. Redelivered events are also dropped by their aggregate version.
+The effect on each read model is exactly once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from kafka import ConsumerRebalanceListener, TopicPartition
 
 from consumers.logs import log_event
-from projections.base import Projection, fold
+from projections.base import Projection, fold_all
 from projections.sql_store import SqlDocStore
 
 log = logging.getLogger("salesledger.projector")
@@ -41,34 +43,36 @@ class SeekToStoredOffsets(ConsumerRebalanceListener):
 
 
 class KafkaProjector:
-    """Folds one projection from Kafka; run_once applies one polled batch."""
+    """Folds some projections from one consumer; run_once applies one polled batch to all."""
 
     def __init__(
         self,
-        projection: Projection,
+        projections: list[Projection],
         store: SqlDocStore,
         consumer: Any,
         topics: list[str],
         poll_ms: int = 500,
     ) -> None:
-        self.projection = projection
+        self.projections = projections
         self.store = store
         self.consumer = consumer
         self.poll_ms = poll_ms
+        # Per read model, the next offset to apply of each partition, as stored with its rows.
+        self._applied: dict[str, dict[str, int]] = {}
         consumer.subscribe(topics, listener=SeekToStoredOffsets(self))
 
     @property
     def name(self) -> str:
-        return self.projection.name
+        return "+".join(p.name for p in self.projections)
 
     def seek_to_stored(self, partitions: Any) -> None:
-        stored = self.store.positions(self.name)
+        self._applied = {p.name: self.store.positions(p.name) for p in self.projections}
         for partition in partitions:
-            offset = stored.get(source_of(partition))
-            if offset is None:
+            offsets = [stored.get(source_of(partition)) for stored in self._applied.values()]
+            if None in offsets:
                 self.consumer.seek_to_beginning(partition)
             else:
-                self.consumer.seek(partition, offset)
+                self.consumer.seek(partition, min(offsets))
         log_event(log, "projector.assigned", projection=self.name, partitions=len(partitions))
 
     def run_once(self) -> int:
@@ -76,32 +80,50 @@ class KafkaProjector:
         batches = self.consumer.poll(timeout_ms=self.poll_ms)
         if not batches:
             return 0
-        read = applied = lag = 0
+        reached = {source_of(p): messages[-1].offset + 1 for p, messages in batches.items()}
+        applied = 0
         try:
-            with self.store.batch(self.name) as state:
-                for partition, messages in batches.items():
-                    for message in messages:
-                        applied += fold(self.projection, state, message.value)
-                    read += len(messages)
-                    next_offset = messages[-1].offset + 1
-                    state.advance({source_of(partition): next_offset})
-                    # The high watermark came with the fetch: lag without another request.
-                    lag += (self.consumer.highwater(partition) or next_offset) - next_offset
+            with self.store.batches([p.name for p in self.projections]) as states:
+                for projection in self.projections:
+                    fresh = self._not_applied(projection, batches)
+                    applied += fold_all(projection, states[projection.name], fresh)
+                for state in states.values():
+                    state.advance(reached)
         except Exception:
             # The batch rolled back, but the consumer has moved past it: rewind, or it is lost.
             self.seek_to_stored(self.consumer.assignment())
             raise
+        for stored in self._applied.values():
+            stored.update(reached)
+        read = sum(len(messages) for messages in batches.values())
+        # The high watermarks came with the fetch: lag without another request.
+        lag = sum(
+            (self.consumer.highwater(p) or reached[source_of(p)]) - reached[source_of(p)]
+            for p in batches
+        )
         log_event(log, "projector.batch", projection=self.name, read=read, applied=applied, lag=lag)
         return read
 
+    def _not_applied(self, projection: Projection, batches: dict) -> list[dict[str, Any]]:
+        """The polled events this read model has not applied yet, by its stored offsets."""
+        applied = self._applied.get(projection.name, {})
+        return [
+            message.value
+            for partition, messages in batches.items()
+            for message in messages
+            if message.offset >= applied.get(source_of(partition), 0)
+        ]
+
     def lag(self) -> dict[str, int]:
-        """Per partition: Kafka's end offset minus the offset stored with the read model."""
+        """Per partition: Kafka's end offset minus the lowest offset stored with a read model."""
         assigned = list(self.consumer.assignment())
         if not assigned:
             return {}
         ends = self.consumer.end_offsets(assigned)
-        stored = self.store.positions(self.name)
-        return {source_of(p): ends[p] - stored.get(source_of(p), 0) for p in assigned}
+        stored = [self.store.positions(p.name) for p in self.projections]
+        return {
+            source_of(p): ends[p] - min(s.get(source_of(p), 0) for s in stored) for p in assigned
+        }
 
     def run_forever(self, stop: threading.Event) -> None:
         backoff = 0.2

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, Protocol
 
-from projections.state import DocState
+from projections.state import Doc, DocState
 
 Envelope = dict[str, Any]
 APPLIED_PREFIX = "~applied:"
@@ -41,7 +41,45 @@ def fold(projection: Projection, state: DocState, envelope: Envelope) -> bool:
 
 
 def fold_all(projection: Projection, state: DocState, envelopes: Iterable[Envelope]) -> int:
-    return sum(fold(projection, state, e) for e in envelopes)
+    """Folds a batch; a state that can load many documents at once (`prefetch`) is first told
+    which ones the batch will read, so a database-backed fold makes one query, not hundreds."""
+    batch = list(envelopes)
+    prefetch = getattr(state, "prefetch", None)
+    if prefetch is not None:
+        prefetch(keys_read(projection, batch))
+    return sum(fold(projection, state, e) for e in batch)
+
+
+def keys_read(projection: Projection, envelopes: list[Envelope]) -> set[str]:
+    """The stored documents folding these envelopes reads, found by a dry run over no stored
+    documents. A hint only: the real fold still loads anything the dry run did not foresee."""
+    recorder = _ReadRecorder()
+    for envelope in envelopes:
+        try:
+            fold(projection, recorder, envelope)
+        except Exception:  # noqa: BLE001 - a fold may need documents the dry run lacks
+            continue
+    return recorder.read
+
+
+class _ReadRecorder:
+    """A DocState holding only what was put in it, remembering every other key asked for."""
+
+    def __init__(self) -> None:
+        self.read: set[str] = set()
+        self.written: dict[str, Doc] = {}
+
+    def get(self, key: str) -> Doc | None:
+        if key in self.written:
+            return self.written[key]
+        self.read.add(key)
+        return None
+
+    def put(self, key: str, doc: Doc) -> None:
+        self.written[key] = doc
+
+    def scan(self, prefix: str) -> Iterator[tuple[str, Doc]]:
+        return iter(sorted((k, v) for k, v in self.written.items() if k.startswith(prefix)))
 
 
 def occurred_at(envelope: Envelope) -> datetime:

@@ -60,10 +60,17 @@ class SqlDocStore:
     @contextmanager
     def batch(self, projection: str) -> Iterator[BatchState]:
         """A write-through DocState; on leaving, its documents and positions commit together."""
+        with self.batches([projection]) as states:
+            yield states[projection]
+
+    @contextmanager
+    def batches(self, projections: list[str]) -> Iterator[dict[str, BatchState]]:
+        """Write-through DocStates of several read models, committed all in one transaction."""
         with self.db.transaction():
-            state = BatchState(self, projection)
-            yield state
-            self._flush(projection, state)
+            states = {name: BatchState(self, name) for name in projections}
+            yield states
+            for name, state in states.items():
+                self._flush(name, state)
 
     def reader(self, projection: str) -> ReadState:
         return ReadState(self, projection)
@@ -78,6 +85,18 @@ class SqlDocStore:
             "SELECT doc FROM projection_docs WHERE projection = ? AND key = ?", (projection, key)
         )
         return json.loads(rows[0][0]) if rows else None
+
+    def load_many(self, projection: str, keys: list[str], page: int = 500) -> dict[str, Doc]:
+        found: dict[str, Doc] = {}
+        for start in range(0, len(keys), page):
+            chunk = keys[start : start + page]
+            rows = self.db.query(
+                "SELECT key, doc FROM projection_docs WHERE projection = ? "
+                f"AND key IN ({', '.join('?' * len(chunk))})",
+                (projection, *chunk),
+            )
+            found.update((key, json.loads(doc)) for key, doc in rows)
+        return found
 
     def load_prefix(self, projection: str, prefix: str) -> list[tuple[str, Doc]]:
         rows = self.db.query(
@@ -154,6 +173,12 @@ class BatchState:
     def put(self, key: str, doc: Doc) -> None:
         self.cache[key] = doc
         self.dirty.add(key)
+
+    def prefetch(self, keys: set[str]) -> None:
+        """Loads the documents a batch is about to read, in one query per page of keys."""
+        missing = sorted(keys - self.cache.keys())
+        self.cache.update(dict.fromkeys(missing))
+        self.cache.update(self._store.load_many(self._projection, missing))
 
     def scan(self, prefix: str) -> Iterator[tuple[str, Doc]]:
         merged = dict(self._store.load_prefix(self._projection, prefix))

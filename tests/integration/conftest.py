@@ -93,28 +93,26 @@ def production_settings(database_url, kafka, topic_prefix, tmp_path) -> Settings
 
 
 class Pipeline:
-    """The relay and every projector of one container, pumped until nothing is left to move."""
+    """The relay and the projector of one container, pumped until nothing is left to move."""
 
     def __init__(self, container: Container) -> None:
         self.container = container
         self.relay: Relay = container.relay()
-        self.projectors: list[KafkaProjector] = container.projectors()
-        for projector in self.projectors:
-            projector.poll_ms = 50
+        self.projector: KafkaProjector = container.projector()
+        self.projector.poll_ms = 50
 
     def drain(self) -> None:
         while self.relay.run_once():
             pass
         for _ in range(400):
-            read = sum(p.run_once() for p in self.projectors)
-            settled = not read and all(p.consumer.assignment() for p in self.projectors)
-            if settled and all(sum(p.lag().values()) == 0 for p in self.projectors):
+            read = self.projector.run_once()
+            settled = not read and self.projector.consumer.assignment()
+            if settled and sum(self.projector.lag().values()) == 0:
                 return
-        raise AssertionError("projectors did not catch up with Kafka")
+        raise AssertionError("the projector did not catch up with Kafka")
 
     def close(self) -> None:
-        for projector in self.projectors:
-            projector.close()
+        self.projector.close()
         self.relay.close()
 
 

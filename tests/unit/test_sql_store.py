@@ -6,12 +6,13 @@ from decimal import Decimal
 import pytest
 
 from consumers.in_process import STORE_SOURCE, StoreFollower
-from projections.base import fold
+from projections.base import fold, fold_all, keys_read
 from projections.catalog import all_projections
 from projections.database import Database
 from projections.funnel import FunnelProjection
 from projections.replay import fold_until
 from projections.sql_store import SqlDocStore
+from projections.state import MemoryState
 from tests.conftest import capture
 
 
@@ -75,3 +76,48 @@ def test_follower_resumes_from_its_stored_position(store, app, ryan):
     assert restarted.run_once() == 1
     assert restarted.run_once() == 0
     assert store.reader("funnel").get("lead:" + str(list(app.all_envelopes())[-1]["aggregate_id"]))
+
+
+def test_a_batch_loads_the_documents_it_will_read_in_one_query(store, app, ryan, rita):
+    for rep in (ryan, rita, ryan):
+        history(app, rep)
+    envelopes = list(app.all_envelopes())
+    first, rest = envelopes[:4], envelopes[4:]
+    for projection in all_projections():
+        with store.batch(projection.name) as state:
+            fold_all(projection, state, first)
+    selects: list[str] = []
+    store.db._connection.set_trace_callback(
+        lambda sql: selects.append(sql) if "FROM projection_docs" in sql else None
+    )
+    for projection in all_projections():
+        with store.batch(projection.name) as state:
+            fold_all(projection, state, rest)
+    store.db._connection.set_trace_callback(None)
+    # one load per read model, however many documents the batch touched
+    assert len(selects) <= len(all_projections())
+    fresh = fold_until(all_projections(), envelopes)
+    for projection in all_projections():
+        assert store.all_docs(projection.name) == fresh[projection.name].docs
+
+
+def test_keys_read_names_the_documents_a_fold_reads_from_storage(app, ryan):
+    envelopes = history(app, ryan)
+
+    class Watching(MemoryState):
+        """Remembers the keys asked for before this fold had written them."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.from_storage: set[str] = set()
+
+        def get(self, key):
+            if key not in self.docs:
+                self.from_storage.add(key)
+            return super().get(key)
+
+    for projection in all_projections():
+        watching = Watching()
+        for envelope in envelopes:
+            fold(projection, watching, envelope)
+        assert keys_read(projection, envelopes) == watching.from_storage

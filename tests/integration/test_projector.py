@@ -1,0 +1,55 @@
+"""One Kafka consumer feeds several read models, each at its own stored offsets."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from projections.replay import fold_until
+from tests.conftest import capture
+
+
+def some_activity(app, rep) -> None:
+    for n in range(5):
+        lead = capture(app, rep(), company=f"Company {n}")
+        app.claim_lead(rep(), lead)
+        deal = app.convert_lead(
+            rep(), lead, name="d", amount=Decimal(100 + n), expected_close=date(2027, 1, 1)
+        ).opportunity_id
+        app.move_opportunity(rep(), deal, stage="proposal")
+
+
+def drain(projector) -> None:
+    projector.poll_ms = 50
+    for _ in range(400):
+        read = projector.run_once()
+        if not read and projector.consumer.assignment() and not sum(projector.lag().values()):
+            return
+    raise AssertionError("the projector did not catch up")
+
+
+def test_read_models_at_different_offsets_each_apply_every_event_once(production, ryan, rita):
+    app = production.app
+    relay = production.relay()
+    some_activity(app, ryan)
+    while relay.run_once():
+        pass
+    funnel_only = production.projector(["funnel"])
+    drain(funnel_only)
+    funnel_only.close()
+    funnel_before = production.docs.positions("funnel")
+    assert funnel_before and not production.docs.positions("rep_activity")
+
+    some_activity(app, rita)
+    while relay.run_once():
+        pass
+    everything = production.projector()
+    drain(everything)
+    everything.close()
+    relay.close()
+
+    fresh = fold_until(production.projections, production.public_envelopes())
+    for projection in production.projections:
+        assert production.docs.all_docs(projection.name) == fresh[projection.name].docs
+    offsets = {p.name: production.docs.positions(p.name) for p in production.projections}
+    assert all(positions == offsets["funnel"] for positions in offsets.values())
