@@ -24,7 +24,7 @@ from consumers.positions import PositionStore
 from consumers.projector import KafkaProjector
 from consumers.relay import RELAY, Relay
 from consumers.status import kafka_lag
-from domain.application import SalesPipeline
+from domain.application import LogEntry, SalesPipeline
 from domain.context import Clock, SystemClock
 from domain.published import mask_personal_data
 from projections.base import Projection
@@ -110,8 +110,11 @@ class Container:
             self.publish,
             self.settings.topic_prefix,
             gap_timeout=self.settings.relay_gap_timeout,
-            after_batch=self.audit.seal,
+            after_batch=self._seal_relayed,
         )
+
+    def _seal_relayed(self, after: int, entries: list[LogEntry]) -> None:
+        self.audit.seal_read(after, [(e.position, e.chain) for e in entries])
 
     def projector(self, names: list[str] | None = None) -> KafkaProjector:
         """The Kafka projector of the named projections (all when none are named): one

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +79,21 @@ class AuditTrail:
                     "INSERT INTO audit_log_seals (position, chain) VALUES (?, ?)", (sealed, chain)
                 )
         return sealed
+
+    def seal_read(self, after: int, links: Sequence[tuple[int, str]]) -> int:
+        """Seals the log chain over notifications a consumer has just read — every one after
+        position `after`, as (position, event chain) — without reading them again. When the
+        last seal is not at `after` (another process sealed meanwhile), seals as `seal` does."""
+        position, chain = self.last_seal()
+        if position != after or not links:
+            return self.seal(up_to=links[-1][0] if links else after)
+        for notification_id, event_chain in links:
+            chain = log_link(chain, notification_id, event_chain)
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT INTO audit_log_seals (position, chain) VALUES (?, ?)", (links[-1][0], chain)
+            )
+        return links[-1][0]
 
     # --- verifying ---
 

@@ -47,7 +47,7 @@ class Relay:
         gap_timeout: float = 2.0,
         ack_timeout: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
-        after_batch: Callable[[int], object] | None = None,
+        after_batch: Callable[[int, list[LogEntry]], object] | None = None,
     ) -> None:
         self.app = app
         self.positions = positions
@@ -76,7 +76,7 @@ class Relay:
             raise
         self.positions.set(RELAY, entries[-1].position)
         if self.after_batch is not None:
-            self.after_batch(entries[-1].position)  # e.g. seal the audit chain this far
+            self.after_batch(start, entries)  # e.g. seal the audit chain this far
         log_event(
             log,
             "relay.batch",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,7 +12,7 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Transcoding
 
 from domain.base import SalesAggregate
 from domain.context import CommandContext
@@ -89,10 +89,12 @@ class ConversionResult(CommandResult):
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One notification of the store's log: its position and public envelope, if published."""
+    """One notification of the store's log: its position, public envelope (if published) and
+    the event's chain hash (what the audit trail's log chain links)."""
 
     position: int
     envelope: dict[str, Any] | None
+    chain: str = ""
 
 
 @dataclass(frozen=True)
@@ -511,16 +513,18 @@ class SalesPipeline(Application):
     def read_log(self, after: int, limit: int = 1000) -> list[LogEntry]:
         """The notifications stored after a position, in order, each with its public envelope
         (None for internal bookkeeping events, which are never published)."""
-        notifications = self.recorder.select_notifications(
-            start=after, limit=limit, inclusive_of_start=False
-        )
-        return [LogEntry(n.id, self._envelopes.envelope(n)) for n in notifications]
+        return [LogEntry(n.id, *self._envelopes.read(n)) for n in self._notifications(after, limit)]
 
     def read_envelopes(self, after: int, limit: int = 1000) -> EnvelopeBatch:
         """Public envelopes of the events stored after a position, in notification order."""
-        entries = self.read_log(after, limit)
-        envelopes = [e.envelope for e in entries if e.envelope is not None]
-        return EnvelopeBatch(envelopes, entries[-1].position if entries else after)
+        notifications = self._notifications(after, limit)
+        envelopes = [e for e in map(self._envelopes.envelope, notifications) if e is not None]
+        return EnvelopeBatch(envelopes, notifications[-1].id if notifications else after)
+
+    def _notifications(self, after: int, limit: int) -> Sequence[Notification]:
+        return self.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False
+        )
 
     def all_envelopes(self, after: int = 0, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
         """The public envelopes after a position, to the end of the log, in order."""

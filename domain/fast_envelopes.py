@@ -80,11 +80,27 @@ class EnvelopeReader:
     def envelope(self, notification: Notification) -> dict[str, Any] | None:
         if notification.topic in _NOT_PUBLISHED:
             return None
+        return self.read(notification)[0]
+
+    def read(self, notification: Notification) -> tuple[dict[str, Any] | None, str]:
+        """The public envelope (None for an unpublished event) and the event's chain hash."""
         known = self.types.get(notification.topic)
-        if known is None or not self.direct:
-            return envelope_of(self.mapper.to_domain_event(notification), notification.id)
-        type_name, aggregate_type = known
+        if not self.direct:
+            event = self.mapper.to_domain_event(notification)
+            return envelope_of(event, notification.id), getattr(event, "chain", "")
         state = json.loads(notification.state.decode())
+        chain = state.get("chain", "")
+        if notification.topic in _NOT_PUBLISHED:
+            return None, chain
+        if known is None:
+            return envelope_of(self.mapper.to_domain_event(notification), notification.id), chain
+        return self._from_state(notification, known, state), chain
+
+    @staticmethod
+    def _from_state(
+        notification: Notification, known: tuple[str, str], state: dict[str, Any]
+    ) -> dict[str, Any]:
+        type_name, aggregate_type = known
         aggregate_id = notification.originator_id
         if not isinstance(aggregate_id, UUID):
             aggregate_id = UUID(str(aggregate_id))

@@ -13,7 +13,9 @@ import pytest
 from api.bootstrap import build
 from api.cli import main
 from api.settings import Settings
+from consumers.audit import AuditTrail
 from domain.context import CommandContext
+from projections.database import Database
 from tests.conftest import FakeClock, capture
 
 pytestmark = pytest.mark.e2e
@@ -112,3 +114,32 @@ def test_removing_the_last_events_of_the_log_is_found_by_the_seal(store, capsys)
     )
     assert main(["audit", "verify"]) == 1
     assert "sealed" in capsys.readouterr().out
+
+
+def test_sealing_what_a_consumer_just_read_gives_the_chain_a_full_read_gives(
+    container, clock, tmp_path
+):
+    app = container.app
+    for _ in range(3):
+        app.claim_lead(
+            CommandContext("ryan", clock.now()), capture(app, CommandContext("ryan", clock.now()))
+        )
+    entries = app.read_log(0)
+    read_again = AuditTrail(app, Database.sqlite(str(tmp_path / "a.sqlite")))
+    from_entries = AuditTrail(app, Database.sqlite(str(tmp_path / "b.sqlite")))
+    middle = len(entries) // 2
+    read_again.seal()
+    from_entries.seal_read(0, [(e.position, e.chain) for e in entries[:middle]])
+    from_entries.seal_read(
+        entries[middle - 1].position, [(e.position, e.chain) for e in entries[middle:]]
+    )
+    assert from_entries.last_seal() == read_again.last_seal()
+    assert from_entries.verify() is None
+    # a consumer whose start is not where the last seal is: sealed by reading instead
+    app.claim_lead(
+        CommandContext("rita", clock.now()), capture(app, CommandContext("rita", clock.now()))
+    )
+    late = app.read_log(entries[middle].position)
+    from_entries.seal_read(entries[middle].position, [(e.position, e.chain) for e in late])
+    read_again.seal()
+    assert from_entries.last_seal() == read_again.last_seal()
