@@ -1,0 +1,169 @@
+"""HTTP throughput and latency with 16 concurrent clients, and end-to-end latency from a command
+accepted to the report showing it, on the production shape: `salesledger serve`, `relay` and
+`project` as their own processes on PostgreSQL and Kafka, and the load generator
+(bench/http_load.py) in another. Baseline: the same commands called on the application
+directly, in one thread, on a store of its own, in the same run.
+
+    python -m bench.http --commands 2000      # quick
+    python -m bench.http --commands 20000     # full
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from itertools import count
+from pathlib import Path
+
+from api.bootstrap import build
+from api.users import Role
+from bench.common import (
+    LOGS,
+    Row,
+    kafka_bootstrap,
+    rate,
+    scratch_database,
+    scratch_settings,
+    write_results,
+)
+from domain.application import SalesPipeline
+from domain.context import CommandContext
+from domain.followups import FollowUp
+
+TARGETS = {"commands_per_s": 500, "p99_ms": 100, "e2e_p50_ms": 200, "e2e_p99_ms": 1000}
+CLIENTS = 16
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def service(command: list[str], env: dict[str, str], log: Path):
+    """A `salesledger` process for the duration of the block, stopped with SIGTERM."""
+    salesledger = Path(sys.executable).parent / "salesledger"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(salesledger), *command], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+        try:
+            yield process
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("the API process exited: see bench/results/logs/api.log")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"the API did not listen on port {port} within {seconds} s")
+
+
+def direct_commands(app: SalesPipeline, commands: int) -> float:
+    """The load generator's command mix, called on the application in one thread."""
+    done = 0
+    started = time.perf_counter()
+    for n in count():
+        ctx = CommandContext(f"rep{n % CLIENTS}", datetime.now(UTC))
+        lead = app.capture_lead(
+            ctx, source="web", company=f"Company {n}", budget=Decimal(150000),
+            contact={"name": "Li Lei", "phone": "13800001234", "email": f"c{n}@example.cn"},
+        ).id  # fmt: skip
+        app.claim_lead(ctx, lead)
+        app.follow_up_lead(ctx, lead, FollowUp(method="call", summary="first call"))
+        done += 3
+        if n % 4 == 0:
+            deal = app.convert_lead(
+                ctx, lead, name=f"Deal {n}", amount=Decimal(50000), expected_close=date(2027, 6, 30)
+            ).opportunity_id
+            app.move_opportunity(ctx, deal, stage="needs")
+            done += 2
+        if done >= commands:
+            return time.perf_counter() - started
+    raise AssertionError("unreachable")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commands", type=int, default=2000)
+    args = parser.parse_args()
+    bootstrap = kafka_bootstrap()
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        url = stack.enter_context(scratch_database("postgres"))
+        settings = scratch_settings(folder, url, kafka_bootstrap=bootstrap, claim_limit=10**6)
+        container = build(settings)
+        now = datetime.now(UTC)
+        tokens = [container.users.add(f"rep{i}", Role.REP, "bench", now) for i in range(CLIENTS)]
+        probe_token = container.users.add("probe", Role.REP, "bench", now)
+        container.close()
+        (folder / "tokens").write_text("\n".join(tokens))
+        port = free_port()
+        env = os.environ | {
+            "SALESLEDGER_DATA_DIR": str(folder),
+            "SALESLEDGER_DATABASE_URL": url,
+            "SALESLEDGER_KAFKA_BOOTSTRAP": bootstrap,
+            "SALESLEDGER_TOPIC_PREFIX": settings.topic_prefix,
+            "SALESLEDGER_CLAIM_LIMIT": str(10**6),
+        }
+        api = stack.enter_context(service(["serve", "--port", str(port)], env, LOGS / "api.log"))
+        stack.enter_context(service(["relay"], env, LOGS / "http-relay.log"))
+        stack.enter_context(service(["project"], env, LOGS / "http-projector.log"))
+        wait_for_port(port, api)
+        load = subprocess.run(
+            [sys.executable, "-m", "bench.http_load", "--base-url", f"http://127.0.0.1:{port}",
+             "--tokens", str(folder / "tokens"), "--probe-token", probe_token,
+             "--clients", str(CLIENTS), "--commands", str(args.commands)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        measured = json.loads(load.stdout)
+
+    with tempfile.TemporaryDirectory() as folder, scratch_database("postgres") as url:
+        container = build(scratch_settings(Path(folder), url, claim_limit=10**6))
+        direct_s = direct_commands(container.app, args.commands)
+        container.close()
+    if measured["failure_count"]:
+        raise SystemExit(f"commands failed under load: {measured['failures']}")
+
+    direct = rate(args.commands, direct_s)
+    rows = [
+        Row(f"HTTP commands, {CLIENTS} clients", "commands/s",
+            rate(measured["commands"], measured["seconds"]), direct,
+            "the same commands on the application directly", TARGETS["commands_per_s"]),
+        Row(f"HTTP command latency p50, {CLIENTS} clients", "ms", round(measured["p50_ms"], 1)),
+        Row(f"HTTP command latency p99, {CLIENTS} clients", "ms", round(measured["p99_ms"], 1),
+            target=TARGETS["p99_ms"], higher_is_better=False),
+        Row("end to end: command accepted → report shows it, p50", "ms",
+            round(measured["e2e_p50_ms"], 1), target=TARGETS["e2e_p50_ms"],
+            higher_is_better=False),
+        Row("end to end: command accepted → report shows it, p99", "ms",
+            round(measured["e2e_p99_ms"], 1), target=TARGETS["e2e_p99_ms"],
+            higher_is_better=False),
+    ]  # fmt: skip
+    write_results("http", rows, **measured)
+
+
+if __name__ == "__main__":
+    main()
