@@ -9,13 +9,22 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import problems
-from api.bootstrap import Container
+from api.bootstrap import Container, build
 from api.routers import history, leads, opportunities, pipelines, reports, schemas
+from api.settings import Settings
 
 CATCH_UP_SECONDS = 0.5
 
 
-def create_app(container: Container, *, follow_in_background: bool = False) -> FastAPI:
+def create_app_from_environment() -> FastAPI:
+    """The service's app with a container of its own, built from SALESLEDGER_* settings: what
+    each worker process of `salesledger serve --workers N` runs."""
+    return create_app(build(Settings()), follow_in_background=True, owns_container=True)
+
+
+def create_app(
+    container: Container, *, follow_in_background: bool = False, owns_container: bool = False
+) -> FastAPI:
     """The API over a built container. In the service, a background thread also delivers
     events written by other processes (the CLI, a second API) to the in-process projections."""
     stop = threading.Event()
@@ -30,6 +39,8 @@ def create_app(container: Container, *, follow_in_background: bool = False) -> F
         stop.set()
         if thread is not None:
             thread.join(timeout=5)
+        if owns_container:
+            container.close()
 
     app = FastAPI(
         title="SalesLedger",

@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API processes (more than 1 needs Kafka: the read models are then built by "
+        "`salesledger project`, not inside the API)",
+    )
     serve.set_defaults(run=_serve)
 
     users = commands.add_parser("users", help="manage API users").add_subparsers(title="users")
@@ -213,9 +220,29 @@ def _serve(container: Container, args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         print("salesledger: --port must be between 1 and 65535", file=sys.stderr)
         return 2
+    if args.workers < 1:
+        print("salesledger: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1 and container.follower is not None:
+        print(
+            "salesledger: --workers above 1 needs SALESLEDGER_KAFKA_BOOTSTRAP: without Kafka "
+            "each API process would build the read models itself, and they would race",
+            file=sys.stderr,
+        )
+        return 2
     mode = "embedded (SQLite)" if container.settings.embedded else "PostgreSQL"
     print(f"SalesLedger {mode}, data in {container.settings.data_dir.resolve()}")
     print(f"listening on http://{args.host}:{args.port}  (API docs: /docs)", flush=True)
+    if args.workers > 1:
+        uvicorn.run(
+            "api.app:create_app_from_environment",
+            factory=True,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level="info",
+        )
+        return 0
     app = create_app(container, follow_in_background=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0

@@ -119,7 +119,7 @@ def version_body(result: CommandResult) -> dict[str, Any]:
     return {"id": result.id, "version": result.version}
 
 
-def command_call(
+async def command_call(
     request: Request,
     container: ContainerDep,
     user: UserDep,

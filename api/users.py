@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -41,10 +44,28 @@ class User:
 
 
 class UserDirectory:
-    """Who may call the API, as what, in which team."""
+    """Who may call the API, as what, in which team.
 
-    def __init__(self, db: Database) -> None:
+    Every request authenticates and many need everyone's team, so the directory is kept in
+    memory and read again from the database at most every `refresh_seconds`. A token not in
+    memory is looked up in the database at once, so a user added by another process (the
+    `salesledger users add` command) can sign in straight away; a team change shows in team
+    filters within `refresh_seconds`.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        refresh_seconds: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.db = db
+        self.refresh_seconds = refresh_seconds
+        self.monotonic = monotonic
+        self._by_token: dict[str, User] = {}
+        self._loaded_at: float | None = None
+        self._lock = threading.Lock()
         with db.transaction():
             db.execute(SCHEMA)
 
@@ -68,10 +89,15 @@ class UserDirectory:
                 "VALUES (?, ?, ?, ?, ?)",
                 (name, role.value, team, _hash(token), now.isoformat()),
             )
+        self._loaded_at = None
         return token
 
     def authenticate(self, token: str) -> User | None:
-        return self._one("SELECT name, role, team FROM users WHERE token_hash = ?", _hash(token))
+        token_hash = _hash(token)
+        known = self._directory().get(token_hash)
+        if known is not None:
+            return known
+        return self._one("SELECT name, role, team FROM users WHERE token_hash = ?", token_hash)
 
     def get(self, name: str) -> User | None:
         return self._one("SELECT name, role, team FROM users WHERE name = ?", name)
@@ -82,7 +108,17 @@ class UserDirectory:
 
     def teams(self) -> dict[str, str | None]:
         """Each user's team, for the reports' team filter."""
-        return {u.name: u.team for u in self.list()}
+        return {u.name: u.team for u in self._directory().values()}
+
+    def _directory(self) -> dict[str, User]:
+        """Users by token hash, read again when older than `refresh_seconds`."""
+        with self._lock:
+            now = self.monotonic()
+            if self._loaded_at is None or now - self._loaded_at >= self.refresh_seconds:
+                rows = self.db.read("SELECT name, role, team, token_hash FROM users")
+                self._by_token = {h: User(n, Role(r), t) for n, r, t, h in rows}
+                self._loaded_at = now
+            return self._by_token
 
     def _one(self, statement: str, value: str) -> User | None:
         rows = self.db.read(statement, (value,))

@@ -146,6 +146,20 @@ def kafka_bootstrap() -> str:
     return bootstrap
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a running process and its running children (uvicorn's workers,
+    say) have used, from /proc."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended meanwhile
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            ticks += int(fields[11]) + int(fields[12])
+    return round(ticks / os.sysconf("SC_CLK_TCK"), 2)
+
+
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
     """Resident memory of a process from /proc (VmHWM is its peak so far)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

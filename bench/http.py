@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -30,6 +31,7 @@ from api.users import Role
 from bench.common import (
     LOGS,
     Row,
+    cpu_seconds,
     kafka_bootstrap,
     rate,
     scratch_database,
@@ -72,7 +74,7 @@ def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit("the API process exited: see bench/results/logs/api.log")
+            raise SystemExit("the API process exited: see bench/results/logs/http-api.log")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -104,9 +106,15 @@ def direct_commands(app: SalesPipeline, commands: int) -> float:
     raise AssertionError("unreachable")
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commands", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2, help="API processes (default 2)")
     args = parser.parse_args()
     bootstrap = kafka_bootstrap()
     LOGS.mkdir(parents=True, exist_ok=True)
@@ -128,10 +136,16 @@ def main() -> None:
             "SALESLEDGER_TOPIC_PREFIX": settings.topic_prefix,
             "SALESLEDGER_CLAIM_LIMIT": str(10**6),
         }
-        api = stack.enter_context(service(["serve", "--port", str(port)], env, LOGS / "api.log"))
-        stack.enter_context(service(["relay"], env, LOGS / "http-relay.log"))
-        stack.enter_context(service(["project"], env, LOGS / "http-projector.log"))
-        wait_for_port(port, api)
+        processes = {
+            name: stack.enter_context(service(command, env, LOGS / f"http-{name}.log"))
+            for name, command in [
+                ("api", ["serve", "--port", str(port), "--workers", str(args.workers)]),
+                ("relay", ["relay"]),
+                ("projector", ["project"]),
+            ]
+        }
+        wait_for_port(port, processes["api"])
+        cpu_before = {name: cpu_seconds(p.pid) for name, p in processes.items()}
         load = subprocess.run(
             [sys.executable, "-m", "bench.http_load", "--base-url", f"http://127.0.0.1:{port}",
              "--tokens", str(folder / "tokens"), "--probe-token", probe_token,
@@ -139,6 +153,10 @@ def main() -> None:
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         measured = json.loads(load.stdout)
+        # Where the machine's two cores went during the load, per process.
+        measured["cpu_seconds"] = {
+            name: round(cpu_seconds(p.pid) - cpu_before[name], 2) for name, p in processes.items()
+        } | {"load_generator": round(_children_cpu(), 2)}
 
     with tempfile.TemporaryDirectory() as folder, scratch_database("postgres") as url:
         container = build(scratch_settings(Path(folder), url, claim_limit=10**6))
