@@ -110,3 +110,13 @@ def test_demo_data_with_the_same_seed_plays_the_same_history(tmp_path, embedded_
 def test_demo_data_refuses_nonsense_sizes(capsys):
     assert main(["demo-data", "--leads", "0"]) == 2
     assert "--leads must be at least 1" in capsys.readouterr().err
+
+
+def test_several_api_workers_need_kafka(capsys):
+    assert main(["serve", "--workers", "2"]) == 2
+    assert "SALESLEDGER_KAFKA_BOOTSTRAP" in capsys.readouterr().err
+
+
+def test_zero_api_workers_is_refused(capsys):
+    assert main(["serve", "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err

@@ -4,8 +4,12 @@ for every test, so tests neither see nor disturb each other's data."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -122,3 +126,68 @@ def production(production_settings, clock) -> Iterator[Container]:
     built = build(production_settings, clock=clock)
     yield built
     built.close()
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Polls an outside process's progress; the deadline only bounds a hung test."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Process:
+    """A `salesledger` command running as its own process, as in production."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.args, self.env, self.log = args, env, log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Process:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", *self.args],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        return self
+
+    def kill_9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: a clean stop after the batch in hand
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def processes(production_settings, tmp_path) -> Iterator[Callable[[list[str]], Process]]:
+    env = {
+        **os.environ,
+        "SALESLEDGER_DATA_DIR": str(production_settings.data_dir),
+        "SALESLEDGER_DATABASE_URL": production_settings.database_url,
+        "SALESLEDGER_KAFKA_BOOTSTRAP": production_settings.kafka_bootstrap,
+        "SALESLEDGER_TOPIC_PREFIX": production_settings.topic_prefix,
+        "SALESLEDGER_RELAY_GAP_TIMEOUT": "0.5",
+    }
+    started: list[Process] = []
+
+    def make(args: list[str]) -> Process:
+        process = Process(args, env, tmp_path / f"{args[0]}.log")
+        started.append(process)
+        return process
+
+    yield make
+    for process in started:
+        process.stop()
