@@ -33,13 +33,12 @@ services-down:
 unit: install
 	$(BIN)/python -m pytest -q tests/unit
 
-# Benchmarks print JSON and write bench/results/; BENCH_LEADS=125000 is about a million events.
-BENCH_LEADS ?= 10000
-BENCH_COMMANDS ?= 2000
+# Every benchmark (bench/), then the summary table. BENCH_SIZE=quick (about a minute) or full
+# (about a million events for rebuild, relay, projectors and memory: tens of minutes the first
+# time, while the seeded activity log is generated and kept in bench/results/logs/).
+BENCH_SIZE ?= quick
 bench: install services
-	$(BIN)/python -m bench.rebuild --leads $(BENCH_LEADS)
-	$(BIN)/python -m bench.append --commands $(BENCH_COMMANDS)
-	. .services/env && $(BIN)/python -m bench.append --commands $(BENCH_COMMANDS) --backend postgres
+	. .services/env && $(BIN)/python -m bench --size $(BENCH_SIZE)
 
 lint: install
 	$(BIN)/ruff check .

@@ -23,8 +23,11 @@ from consumers.backup import export_lines, import_lines
 from domain.application import SalesPipeline
 
 BENCH = Path(__file__).parent
-RESULTS = BENCH / "results"
-LOGS = BENCH / "results" / "logs"
+# Where results go; tests point it elsewhere so a smoke run never replaces real figures.
+RESULTS = Path(os.environ.get("SALESLEDGER_BENCH_RESULTS", BENCH / "results"))
+LOGS = RESULTS / "logs"
+# The seeded activity logs are kept here whatever the results folder: they take minutes.
+ACTIVITY_LOGS = BENCH / "results" / "logs"
 T = TypeVar("T")
 
 
@@ -82,7 +85,7 @@ def timed(action: Callable[[], T]) -> tuple[T, float]:
 def activity_log(leads: int, seed: int = 7) -> Path:
     """A JSON Lines export of the seeded activity of `leads` leads, generated once and kept:
     playing out a million events takes minutes, and every benchmark restores the same file."""
-    path = RESULTS / "logs" / f"activity-{leads}-{seed}.jsonl"
+    path = ACTIVITY_LOGS / f"activity-{leads}-{seed}.jsonl"
     if path.exists():
         return path
     app = SalesPipeline(

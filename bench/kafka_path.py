@@ -69,29 +69,33 @@ class ProcessRun:
 
 def watch(command: list[str], env: dict[str, str], progress: Callable[[], int], log: Path):
     """Runs `salesledger <command>`; the clock starts at its first progress (so start-up,
-    imports and connecting, is left out), and the start-up RSS is taken at that moment."""
+    imports and connecting, is left out), and the start-up RSS is taken at that moment. A run
+    too short to see progress before it ends is timed from its start, start-up included."""
     LOGS.mkdir(parents=True, exist_ok=True)
     salesledger = Path(sys.executable).parent / "salesledger"
     with log.open("w") as output:
+        spawned = time.perf_counter()
         process = subprocess.Popen([str(salesledger), *command], env=env, stderr=output)
         first: tuple[float, int] | None = None
         startup = peak = 0.0
         while process.poll() is None:
             now, done = time.perf_counter(), progress()
             try:
+                rss = rss_mb(process.pid)
                 peak = max(peak, rss_mb(process.pid, "VmHWM"))
-                if first is None and done > 0:
-                    first, startup = (now, done), rss_mb(process.pid)
             except (FileNotFoundError, LookupError):
                 break  # it has just exited
+            if first is None and done > 0:
+                first, startup = (now, done), rss
+            startup = startup or rss
             time.sleep(SAMPLE_SECONDS)
         ended = time.perf_counter()
     if process.wait() != 0:
         raise SystemExit(f"salesledger {' '.join(command)} failed: see {log}")
     total = progress()
-    if first is None:
-        first = (ended, total)  # finished between two samples: nothing measurable
-    return ProcessRun(total - first[1], ended - first[0], startup, peak)
+    if first is None or first[1] == total:  # all of it happened before the first sample
+        first = (spawned, 0)
+    return ProcessRun(total - first[1], ended - first[0], startup or peak, peak)
 
 
 def produce_from_memory(container: Container, bootstrap: str, prefix: str) -> tuple[int, float]:

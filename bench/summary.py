@@ -11,7 +11,7 @@ import json
 
 from bench.common import RESULTS
 
-ORDER = ("append", "import", "http", "relay", "projectors", "rebuild", "end_to_end", "memory")
+ORDER = ("append", "import", "http", "kafka_path", "rebuild")
 HEADER = (
     "figure",
     "unit",
