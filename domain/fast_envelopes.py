@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import Mapper, Notification
 from eventsourcing.utils import get_topic
 
@@ -65,6 +66,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _loads(state: bytes) -> dict[str, Any]:
+    try:
+        return orjson.loads(state)
+    except orjson.JSONDecodeError:  # orjson refuses integers beyond 64 bits; json does not
+        return json.loads(state)
+
+
 class EnvelopeReader:
     """Turns stored notifications into public envelopes (None for unpublished events)."""
 
@@ -88,7 +96,7 @@ class EnvelopeReader:
         if not self.direct:
             event = self.mapper.to_domain_event(notification)
             return envelope_of(event, notification.id), getattr(event, "chain", "")
-        state = json.loads(notification.state.decode())
+        state = _loads(notification.state)
         chain = state.get("chain", "")
         if notification.topic in _NOT_PUBLISHED:
             return None, chain

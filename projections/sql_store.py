@@ -6,9 +6,10 @@ reached, in one transaction: a crash leaves either all of the batch or none of i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+
+import orjson
 
 from projections.database import Database
 from projections.state import Doc
@@ -25,7 +26,6 @@ SCHEMA = (
         position BIGINT NOT NULL,
         PRIMARY KEY (projection, source))""",
 )
-SCRATCH_SUFFIX = "~rebuild"
 # The position source of read models that follow the event store's log itself (the
 # in-process follower, rebuilds), as opposed to Kafka partitions ("topic:partition").
 STORE_SOURCE = "store"
@@ -84,7 +84,7 @@ class SqlDocStore:
         rows = self.db.query(
             "SELECT doc FROM projection_docs WHERE projection = ? AND key = ?", (projection, key)
         )
-        return json.loads(rows[0][0]) if rows else None
+        return orjson.loads(rows[0][0]) if rows else None
 
     def load_many(self, projection: str, keys: list[str], page: int = 500) -> dict[str, Doc]:
         found: dict[str, Doc] = {}
@@ -95,7 +95,7 @@ class SqlDocStore:
                 f"AND key IN ({', '.join('?' * len(chunk))})",
                 (projection, *chunk),
             )
-            found.update((key, json.loads(doc)) for key, doc in rows)
+            found.update((key, orjson.loads(doc)) for key, doc in rows)
         return found
 
     def load_prefix(self, projection: str, prefix: str) -> list[tuple[str, Doc]]:
@@ -104,7 +104,7 @@ class SqlDocStore:
             "WHERE projection = ? AND substr(key, 1, ?) = ? ORDER BY key",
             (projection, len(prefix), prefix),
         )
-        return [(key, json.loads(doc)) for key, doc in rows]
+        return [(key, orjson.loads(doc)) for key, doc in rows]
 
     def all_docs(self, projection: str) -> dict[str, Doc]:
         docs = dict(self.load_prefix(projection, ""))
@@ -112,42 +112,29 @@ class SqlDocStore:
         return docs
 
     def write_rebuilt(
-        self, projection: str, docs: dict[str, Doc], positions: dict[str, int], chunk: int = 20_000
+        self, projection: str, docs: dict[str, Doc], positions: dict[str, int], page: int = 20_000
     ) -> None:
-        """Writes a rebuilt read model beside the live one, then swaps it in, in one transaction.
+        """Replaces a read model with a rebuilt one, in one transaction.
 
-        Until the swap, readers see the old read model whole; after it, the new one whole.
-        The given positions replace those of the same source; others (a Kafka projector's
-        offsets) are kept: the rebuild holds every event the store had, so whatever Kafka
-        delivers again after them is skipped by aggregate version.
+        Until the commit, readers see the old read model whole (both databases give readers a
+        snapshot); after it, the new one whole. The given positions replace those of the same
+        source; others (a Kafka projector's offsets) are kept: the rebuild holds every event
+        the store had, so whatever Kafka delivers again after them is skipped by aggregate
+        version. On SQLite other writers wait for the commit (seconds for a million events).
         """
-        scratch = projection + SCRATCH_SUFFIX
-        with self.db.transaction():
-            self.db.execute("DELETE FROM projection_docs WHERE projection = ?", (scratch,))
         items = sorted(docs.items())
-        for start in range(0, len(items), chunk):
-            rows = [
-                (scratch, key, json.dumps(doc, sort_keys=True))
-                for key, doc in items[start : start + chunk]
-            ]
-            with self.db.transaction():
-                self.db.insert_many("projection_docs", ("projection", "key", "doc"), rows)
         with self.db.transaction():
             self.db.execute("DELETE FROM projection_docs WHERE projection = ?", (projection,))
-            self.db.execute(
-                "UPDATE projection_docs SET projection = ? WHERE projection = ?",
-                (projection, scratch),
-            )
+            for start in range(0, len(items), page):
+                rows = [(projection, key, _encode(doc)) for key, doc in items[start : start + page]]
+                self.db.insert_many("projection_docs", ("projection", "key", "doc"), rows)
             if positions:
                 self.db.executemany(
                     UPSERT_POSITION, [(projection, s, p) for s, p in sorted(positions.items())]
                 )
 
     def _flush(self, projection: str, state: BatchState) -> None:
-        docs = [
-            (projection, key, json.dumps(state.cache[key], sort_keys=True))
-            for key in sorted(state.dirty)
-        ]
+        docs = [(projection, key, _encode(state.cache[key])) for key in sorted(state.dirty)]
         if docs:
             self.db.executemany(UPSERT_DOC, docs)
         positions = [(projection, s, p) for s, p in sorted(state.new_positions.items())]
@@ -207,3 +194,8 @@ class ReadState:
     def scan(self, prefix: str) -> Iterator[tuple[str, Doc]]:
         yield from self._store.load_prefix(self._projection, prefix)
         self._store.db.end_read()
+
+
+def _encode(doc: Doc) -> str:
+    """A document as JSON text, keys sorted so the same document is always the same text."""
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS).decode()

@@ -28,3 +28,9 @@ def test_event_ids_are_the_uuid5_of_aggregate_and_version():
     for version in (1, 9, 10, 12345):
         aggregate = uuid4()
         assert _event_id(aggregate, version) == str(uuid5(aggregate, str(version)))
+
+
+def test_a_stored_integer_beyond_64_bits_still_decodes():
+    from domain.fast_envelopes import _loads
+
+    assert _loads(b'{"n": 1180591620717411303424}') == {"n": 2**70}
