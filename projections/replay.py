@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from projections.base import Envelope, Projection, fold, occurred_at
+from projections.base import Envelope, Projection, occurred_at, record_applied
 from projections.state import MemoryState
 
 
@@ -25,19 +25,30 @@ def fold_log(
     until: datetime | None = None,
     on_event: Callable[[Envelope], None] | None = None,
 ) -> Rebuilt:
-    """Folds every envelope (up to `until`) into fresh in-memory states, in log order."""
+    """Folds every envelope (up to `until`) into fresh in-memory states, in log order.
+
+    The same as `fold` into each state, event by event, but quicker for a whole log: every
+    read model starts empty and sees the same events, so one record of each aggregate's
+    applied version serves them all, and their markers are written once at the end.
+    """
     states = {p.name: MemoryState() for p in projections}
     pairs = [(p, states[p.name]) for p in projections]
+    applied: dict[str, int] = {}
     position = events = 0
     for envelope in envelopes:
         if on_event is not None:
             on_event(envelope)
         if until is not None and occurred_at(envelope) > until:
             continue
-        for projection, state in pairs:
-            fold(projection, state, envelope)
+        aggregate_id, version = envelope["aggregate_id"], envelope["aggregate_version"]
+        if applied.get(aggregate_id, 0) < version:
+            for projection, state in pairs:
+                projection.apply(state, envelope)
+            applied[aggregate_id] = version
         position = envelope["position"]
         events += 1
+    for state in states.values():
+        record_applied(state, applied)
     return Rebuilt(states, position, events)
 
 
