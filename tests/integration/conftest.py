@@ -18,6 +18,7 @@ import pytest
 
 from api.bootstrap import Container, build
 from api.settings import Settings
+from bench.common import drop_database
 from consumers.projector import KafkaProjector
 from consumers.relay import Relay
 
@@ -69,8 +70,7 @@ def database_url(services) -> Iterator[str]:
         cursor.execute(f"CREATE DATABASE {name}")
     url = urlunparse(urlparse(base)._replace(path="/" + name))
     yield url
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    drop_database(admin, name)
     admin.close()
 
 
