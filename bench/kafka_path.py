@@ -46,10 +46,11 @@ from consumers.kafka_io import (
     make_producer,
     topic_for,
 )
-from consumers.relay import RELAY
+from consumers.relay import RELAY, Relay
 
 TARGETS = {"relay": 20_000, "relay_ratio": 0.7, "projectors": 10_000, "growth_mb": 50}
 SAMPLE_SECONDS = 0.1
+RELAY_BATCH = Relay.batch_size_default
 
 
 @dataclass(frozen=True)
@@ -109,10 +110,15 @@ def produce_from_memory(container: Container, bootstrap: str, prefix: str) -> tu
     producer = make_producer(bootstrap)
 
     def send_all() -> None:
-        futures = [producer.send(t, key=k, value=v, headers=h) for t, k, v, h in messages]
-        producer.flush()
-        for future in futures:
-            future.get()
+        # In the relay's batches, each acknowledged before the next, as the relay does.
+        for start in range(0, len(messages), RELAY_BATCH):
+            futures = [
+                producer.send(t, key=k, value=v, headers=h)
+                for t, k, v, h in messages[start : start + RELAY_BATCH]
+            ]
+            producer.flush()
+            for future in futures:
+                future.get()
 
     _, seconds = timed(send_all)
     producer.close()

@@ -35,6 +35,8 @@ log = logging.getLogger("salesledger.relay")
 class Relay:
     """Moves the store's log to Kafka; run_once sends one batch and returns how many entries."""
 
+    batch_size_default = 2000
+
     def __init__(
         self,
         app: SalesPipeline,
@@ -43,7 +45,7 @@ class Relay:
         publish: Callable[[Envelope], Envelope],
         topic_prefix: str,
         *,
-        batch_size: int = 2000,
+        batch_size: int = batch_size_default,
         gap_timeout: float = 2.0,
         ack_timeout: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
