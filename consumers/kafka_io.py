@@ -87,7 +87,7 @@ def make_consumer(bootstrap: str, group_id: str, **overrides: Any) -> KafkaConsu
         "enable_auto_commit": False,  # offsets live in the read model's database
         "auto_offset_reset": "earliest",
         "value_deserializer": JsonDeserializer(),
-        "max_poll_records": 1000,
+        "max_poll_records": 5000,
         # A read model should show a command quickly: don't let an idle fetch wait long.
         "fetch_max_wait_ms": 100,
         "metadata_max_age_ms": 30_000,
