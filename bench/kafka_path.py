@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer
 
 from api.bootstrap import Container, build
 from bench.common import (
@@ -39,11 +39,11 @@ from bench.common import (
     write_results,
 )
 from consumers.kafka_io import (
-    all_topics,
     encode,
     ensure_topics,
     headers_of,
     make_producer,
+    partitions_of,
     topic_for,
 )
 from consumers.relay import RELAY, Relay
@@ -127,11 +127,7 @@ def produce_from_memory(container: Container, bootstrap: str, prefix: str) -> tu
 
 def consume_without_processing(bootstrap: str, prefix: str) -> tuple[int, float]:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    partitions = [
-        TopicPartition(topic, p)
-        for topic in all_topics(prefix)
-        for p in sorted(consumer.partitions_for_topic(topic) or ())
-    ]
+    partitions = partitions_of(consumer, prefix)
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
     ends = consumer.end_offsets(partitions)

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import orjson
-from kafka import KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 from kafka.serializer import Deserializer
@@ -22,6 +22,15 @@ def topic_for(prefix: str, aggregate_type: str) -> str:
 
 def all_topics(prefix: str) -> list[str]:
     return [topic_for(prefix, t) for t in AGGREGATE_TYPES.values()]
+
+
+def partitions_of(consumer: KafkaConsumer, prefix: str) -> list[TopicPartition]:
+    """Every partition of the prefix's topics, as the broker's metadata lists them."""
+    return [
+        TopicPartition(topic, p)
+        for topic in all_topics(prefix)
+        for p in sorted(consumer.partitions_for_topic(topic) or ())
+    ]
 
 
 def ensure_topics(bootstrap: str, prefix: str, partitions: int) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer
 
-from consumers.kafka_io import all_topics
+from consumers.kafka_io import partitions_of
 
 if TYPE_CHECKING:
     from api.bootstrap import Container
@@ -17,11 +17,7 @@ def kafka_lag(container: Container) -> dict[str, dict[str, int]]:
     settings = container.settings
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
     try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in all_topics(settings.topic_prefix)
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+        partitions = partitions_of(consumer, settings.topic_prefix)
         ends = consumer.end_offsets(partitions) if partitions else {}
     finally:
         consumer.close()

@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer
 
-from consumers.kafka_io import all_topics
+from consumers.kafka_io import partitions_of
 
 
 def read_all(bootstrap: str, prefix: str) -> list[Any]:
     """Every record on the prefix's topics, in partition order."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in all_topics(prefix)
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+        partitions = partitions_of(consumer, prefix)
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         ends = consumer.end_offsets(partitions)
