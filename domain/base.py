@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
+from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
@@ -10,6 +13,8 @@ from eventsourcing.utils import get_topic
 
 from domain.chain import GENESIS, event_chain
 from domain.context import CommandContext
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None), Decimal, datetime, date, UUID})
 
 
 class SalesAggregate(Aggregate):
@@ -35,6 +40,18 @@ class SalesAggregate(Aggregate):
     def __init__(self, **_event_fields: Any) -> None:
         # State is set by each Created event's apply(), so that replay and creation share one path.
         pass
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        """The copy each command gets from the aggregate cache (commands never share or corrupt
+        the cached one). Values of immutable types are shared, everything else deep-copied:
+        the generic deepcopy walked every string and number, a fifth of a command's time."""
+        copy = object.__new__(type(self))
+        memo[id(self)] = copy
+        copy.__dict__.update(
+            (name, value if type(value) in _IMMUTABLE else deepcopy(value, memo))
+            for name, value in self.__dict__.items()
+        )
+        return copy
 
     @classmethod
     def _open(

@@ -1,3 +1,4 @@
+from copy import deepcopy
 from datetime import date
 from decimal import Decimal
 
@@ -158,3 +159,14 @@ def test_unknown_opportunity_is_not_found(app, ryan):
 
     with pytest.raises(NotFound):
         app.move_opportunity(ryan(), uuid4(), stage="needs")
+
+
+def test_a_copy_for_a_command_shares_no_mutable_state_with_the_cached_aggregate(app, ryan):
+    deal = app.get_opportunity(open_deal(app, ryan(), amount=1000))
+    copy = deepcopy(deal)
+    assert vars(copy).keys() == vars(deal).keys()
+    assert all(getattr(copy, k) == getattr(deal, k) for k in vars(deal))
+    copy.move_to_stage(ryan(), app.stages_for("general"), stage="needs")
+    assert (deal.stage, deal.version, deal.collect_events()) == ("contact", 1, [])
+    mutable = [k for k, v in vars(deal).items() if isinstance(v, (dict, list, set))]
+    assert all(getattr(copy, k) is not getattr(deal, k) for k in mutable)
