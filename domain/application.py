@@ -51,17 +51,16 @@ def command(method: Command) -> Command:
 
     @functools.wraps(method)
     def run(self: SalesPipeline, *args: Any, **kwargs: Any) -> Any:
-        for _ in range(COMMAND_ATTEMPTS - 1):
+        for attempt in range(1, COMMAND_ATTEMPTS + 1):
             try:
                 return method(self, *args, **kwargs)
             except _DecidedOnOldState:
-                continue
-        try:
-            return method(self, *args, **kwargs)
-        except _DecidedOnOldState:
-            raise ConcurrentChange(
-                "the record was changed by someone else at the same time; reload it and try again"
-            ) from None
+                if attempt == COMMAND_ATTEMPTS:
+                    raise ConcurrentChange(
+                        "the record was changed by someone else at the same time; "
+                        "reload it and try again"
+                    ) from None
+        raise AssertionError("unreachable")
 
     return run  # type: ignore[return-value]
 
