@@ -6,17 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from api.bootstrap import Container
 from api.dependencies import (
     MAX_HEADER_TOKEN,
-    ContainerDep,
-    ContextDep,
-    FingerprintDep,
-    UserDep,
-    VersionDep,
+    authenticated,
+    command_context,
+    expected_version,
+    request_fingerprint,
 )
 from api.idempotency import StoredResponse
 from api.problems import ApiProblem
@@ -121,13 +120,20 @@ def version_body(result: CommandResult) -> dict[str, Any]:
 
 async def command_call(
     request: Request,
-    container: ContainerDep,
-    user: UserDep,
-    ctx: ContextDep,
-    expected_version: VersionDep,
-    fingerprint: FingerprintDep,
+    authorization: Annotated[str | None, Header()] = None,
+    x_correlation_id: Annotated[str | None, Header()] = None,
+    if_match: Annotated[str | None, Header()] = None,
 ) -> CommandCall:
-    return CommandCall(request, container, user, ctx, expected_version, fingerprint)
+    container: Container = request.app.state.container
+    user = authenticated(container, authorization)
+    return CommandCall(
+        request,
+        container,
+        user,
+        command_context(container, user, x_correlation_id),
+        expected_version(if_match),
+        await request_fingerprint(request),
+    )
 
 
 CallDep = Annotated[CommandCall, Depends(command_call)]

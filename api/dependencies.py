@@ -1,9 +1,11 @@
 """What handlers need: the container, the calling user, the command context, If-Match.
 
-They are `async def` because they are quick: FastAPI runs a plain `def` dependency in its
-thread pool, and the hand-off to and from a worker thread cost more than the work itself (five
-hand-offs a command). Authentication is answered from the user directory kept in memory; only
-an unknown token, or the directory's refresh every few seconds, reads the database.
+The dependencies are `async def` because they are quick: FastAPI runs a plain `def`
+dependency in its thread pool, and the hand-off to and from a worker thread cost more than the
+work itself. A command takes one dependency (`api.commands.command_call`) that calls the
+helpers here: resolving each as a dependency of its own cost FastAPI more than the helpers
+themselves. Authentication is answered from the user directory kept in memory; only an unknown
+token, or the directory's refresh every few seconds, reads the database.
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 async def current_user(
     container: ContainerDep, authorization: Annotated[str | None, Header()] = None
 ) -> User:
+    return authenticated(container, authorization)
+
+
+UserDep = Annotated[User, Depends(current_user)]
+
+
+def authenticated(container: Container, authorization: str | None) -> User:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiProblem(401, "Unauthorized", "send Authorization: Bearer <token>", "Authorization")
@@ -43,13 +52,8 @@ async def current_user(
     return user
 
 
-UserDep = Annotated[User, Depends(current_user)]
-
-
-async def command_context(
-    container: ContainerDep,
-    user: UserDep,
-    x_correlation_id: Annotated[str | None, Header()] = None,
+def command_context(
+    container: Container, user: User, x_correlation_id: str | None
 ) -> CommandContext:
     if x_correlation_id is not None and not 0 < len(x_correlation_id) <= MAX_HEADER_TOKEN:
         raise ApiProblem(
@@ -63,10 +67,7 @@ async def command_context(
     )
 
 
-ContextDep = Annotated[CommandContext, Depends(command_context)]
-
-
-async def expected_version(if_match: Annotated[str | None, Header()] = None) -> int | None:
+def expected_version(if_match: str | None) -> int | None:
     """The aggregate version the client last saw, from If-Match ("3", 3 or W/"3")."""
     if if_match is None or if_match.strip() == "*":
         return None
@@ -78,11 +79,5 @@ async def expected_version(if_match: Annotated[str | None, Header()] = None) -> 
     return int(match.group(1))
 
 
-VersionDep = Annotated[int | None, Depends(expected_version)]
-
-
 async def request_fingerprint(request: Request) -> str:
     return fingerprint(request.method, request.url.path, await request.body())
-
-
-FingerprintDep = Annotated[str, Depends(request_fingerprint)]
