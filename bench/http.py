@@ -95,7 +95,10 @@ def direct_commands(app: SalesPipeline, commands: int) -> float:
         app.claim_lead(ctx, lead)
         app.follow_up_lead(ctx, lead, FollowUp(method="call", summary="first call"))
         done += 3
-        if n % 4 == 0:
+        if n % 4:
+            app.disqualify_lead(ctx, lead, reason="no budget this year")
+            done += 1
+        else:
             deal = app.convert_lead(
                 ctx, lead, name=f"Deal {n}", amount=Decimal(50000), expected_close=date(2027, 6, 30)
             ).opportunity_id
@@ -121,7 +124,7 @@ def main() -> None:
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         url = stack.enter_context(scratch_database("postgres"))
-        settings = scratch_settings(folder, url, kafka_bootstrap=bootstrap, claim_limit=10**6)
+        settings = scratch_settings(folder, url, kafka_bootstrap=bootstrap)
         container = build(settings)
         now = datetime.now(UTC)
         tokens = [container.users.add(f"rep{i}", Role.REP, "bench", now) for i in range(CLIENTS)]
@@ -134,7 +137,6 @@ def main() -> None:
             "SALESLEDGER_DATABASE_URL": url,
             "SALESLEDGER_KAFKA_BOOTSTRAP": bootstrap,
             "SALESLEDGER_TOPIC_PREFIX": settings.topic_prefix,
-            "SALESLEDGER_CLAIM_LIMIT": str(10**6),
         }
         processes = {
             name: stack.enter_context(service(command, env, LOGS / f"http-{name}.log"))
@@ -159,7 +161,7 @@ def main() -> None:
         } | {"load_generator": round(_children_cpu(), 2)}
 
     with tempfile.TemporaryDirectory() as folder, scratch_database("postgres") as url:
-        container = build(scratch_settings(Path(folder), url, claim_limit=10**6))
+        container = build(scratch_settings(Path(folder), url))
         direct_s = direct_commands(container.app, args.commands)
         container.close()
     if measured["failure_count"]:

@@ -1,7 +1,8 @@
 """The HTTP load generator, run as its own process by bench.http: `clients` threads, each a
-rep with a keep-alive connection, play capture → claim → follow-up (→ convert → stage move)
-until `commands` commands are done; one more thread probes end-to-end latency by capturing a
-lead as its own rep and polling the rep-activity report until the lead is counted there.
+rep with a keep-alive connection, play capture → claim → follow-up, then convert → stage move
+for one lead in four and disqualify the rest, until `commands` commands are done. One more
+thread probes end-to-end latency by capturing a lead as its own rep and polling the
+rep-activity report until the lead is counted there.
 
 Prints one JSON object: command count, seconds, per-command latencies' percentiles, probes.
 """
@@ -86,8 +87,16 @@ class Load:
             follow_up = {"method": "call", "summary": "first call"}
             status, _, s = client.call("POST", f"/leads/{lead_id}/follow-ups", follow_up)
             self._record(status, 200, s, "follow-up")
-            if n % 4 or not self._take():
+            if n % 4:
+                # Most leads do not convert: the rep disqualifies them, so no rep's hand grows.
+                if not self._take():
+                    return
+                path = f"/leads/{lead_id}/disqualify"
+                status, _, s = client.call("POST", path, {"reason": "no budget this year"})
+                self._record(status, 200, s, "disqualify")
                 continue
+            if not self._take():
+                return
             deal = {"name": f"Deal {n}", "amount": "50000", "expected_close": "2027-06-30"}
             status, converted, s = client.call("POST", f"/leads/{lead_id}/convert", deal)
             self._record(status, 201, s, "convert")
