@@ -87,14 +87,15 @@ class KafkaProjector:
                 for projection in self.projections:
                     fresh = self._not_applied(projection, batches)
                     applied += fold_all(projection, states[projection.name], fresh)
-                for state in states.values():
-                    state.advance(reached)
+                    states[projection.name].advance(self._moved_on(projection, reached))
         except Exception:
             # The batch rolled back, but the consumer has moved past it: rewind, or it is lost.
             self.seek_to_stored(self.consumer.assignment())
             raise
-        for stored in self._applied.values():
-            stored.update(reached)
+        for projection in self.projections:
+            self._applied.setdefault(projection.name, {}).update(
+                self._moved_on(projection, reached)
+            )
         read = sum(len(messages) for messages in batches.values())
         # The high watermarks came with the fetch: lag without another request.
         lag = sum(
@@ -103,6 +104,12 @@ class KafkaProjector:
         )
         log_event(log, "projector.batch", projection=self.name, read=read, applied=applied, lag=lag)
         return read
+
+    def _moved_on(self, projection: Projection, reached: dict[str, int]) -> dict[str, int]:
+        """The offsets this read model has applied up to, never behind what it had already
+        (after a rewind to a slower read model's offset, a faster one stays where it was)."""
+        applied = self._applied.get(projection.name, {})
+        return {source: max(offset, applied.get(source, 0)) for source, offset in reached.items()}
 
     def _not_applied(self, projection: Projection, batches: dict) -> list[dict[str, Any]]:
         """The polled events this read model has not applied yet, by its stored offsets."""
