@@ -28,7 +28,7 @@ from consumers.status import kafka_lag
 from domain.errors import NotFound
 from domain.leads import Lead
 from domain.opportunities import Opportunity
-from projections.rebuild import first_difference, rebuild
+from projections.rebuild import collector_paused, first_difference, rebuild
 from projections.replay import fold_log
 
 DEMO_USERS = (
@@ -308,7 +308,7 @@ def _verify(container: Container, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 3
-    with progress_bar(container, "verify") as tick:
+    with progress_bar(container, "verify") as tick, collector_paused():
         rebuilt = fold_log(projections, container.public_envelopes(), on_event=tick)
     for projection in projections:
         live = container.docs.all_docs(projection.name)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,16 +34,35 @@ def rebuild(
     With `until`, the rebuild stops at that moment and is kept beside the live read models
     as `<name>@<until>`, for auditors; the live ones are left as they are.
     """
-    rebuilt = fold_log(projections, read_after(0), until, on_event)
-    if until is None:
-        rebuilt = _fold_more(projections, rebuilt, read_after(rebuilt.position))
-    for projection in projections:
-        docs = rebuilt.states[projection.name].docs
+    with collector_paused():
+        rebuilt = fold_log(projections, read_after(0), until, on_event)
         if until is None:
-            store.write_rebuilt(projection.name, docs, {STORE_SOURCE: rebuilt.position})
-        else:
-            store.write_rebuilt(f"{projection.name}@{until.isoformat()}", docs, {})
+            rebuilt = _fold_more(projections, rebuilt, read_after(rebuilt.position))
+        for projection in projections:
+            docs = rebuilt.states[projection.name].docs
+            if until is None:
+                store.write_rebuilt(projection.name, docs, {STORE_SOURCE: rebuilt.position})
+            else:
+                store.write_rebuilt(f"{projection.name}@{until.isoformat()}", docs, {})
     return rebuilt
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pauses Python's cyclic garbage collector while a whole log is folded in memory.
+
+    The fold builds millions of small dicts that all live until the end; the collector would
+    walk them again and again (a tenth to a fifth of a large rebuild) and find nothing: the
+    documents and envelopes hold no reference cycles, and reference counting frees the rest.
+    For a command-line process only: the switch is process-wide.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _fold_more(
