@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -172,6 +173,18 @@ def cpu_seconds(pid: int) -> float:
         if int(stat.parent.name) == pid or int(fields[1]) == pid:
             ticks += int(fields[11]) + int(fields[12])
     return round(ticks / os.sysconf("SC_CLK_TCK"), 2)
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:

@@ -15,7 +15,6 @@ import json
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,9 @@ from bench.common import (
     LOGS,
     Row,
     cpu_seconds,
+    free_port,
     kafka_bootstrap,
+    listening,
     rate,
     scratch_database,
     scratch_settings,
@@ -44,12 +45,6 @@ from domain.followups import FollowUp
 
 TARGETS = {"commands_per_s": 500, "p99_ms": 100, "e2e_p50_ms": 200, "e2e_p99_ms": 1000}
 CLIENTS = 16
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -75,9 +70,8 @@ def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> 
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit("the API process exited: see bench/results/logs/http-api.log")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
+        if listening(port):
+            return
         time.sleep(0.1)
     raise SystemExit(f"the API did not listen on port {port} within {seconds} s")
 

@@ -74,10 +74,7 @@ class AuditTrail:
             chain = log_link(chain, notification.id, self._stored_chain(notification))
             sealed = notification.id
         if sealed != position:
-            with self.db.transaction():
-                self.db.execute(
-                    "INSERT INTO audit_log_seals (position, chain) VALUES (?, ?)", (sealed, chain)
-                )
+            self._record_seal(sealed, chain)
         return sealed
 
     def seal_read(self, after: int, links: Sequence[tuple[int, str]]) -> int:
@@ -89,11 +86,14 @@ class AuditTrail:
             return self.seal(up_to=links[-1][0] if links else after)
         for notification_id, event_chain in links:
             chain = log_link(chain, notification_id, event_chain)
+        self._record_seal(links[-1][0], chain)
+        return links[-1][0]
+
+    def _record_seal(self, position: int, chain: str) -> None:
         with self.db.transaction():
             self.db.execute(
-                "INSERT INTO audit_log_seals (position, chain) VALUES (?, ?)", (links[-1][0], chain)
+                "INSERT INTO audit_log_seals (position, chain) VALUES (?, ?)", (position, chain)
             )
-        return links[-1][0]
 
     # --- verifying ---
 

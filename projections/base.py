@@ -30,7 +30,7 @@ def fold(projection: Projection, state: DocState, envelope: Envelope) -> bool:
     of what a rebuild writes.
     """
     aggregate_id = envelope["aggregate_id"]
-    key = APPLIED_PREFIX + aggregate_id[:BUCKET_DIGITS]
+    key = applied_key(aggregate_id)
     applied = state.get(key) or {}
     if applied.get(aggregate_id, 0) >= envelope["aggregate_version"]:
         return False
@@ -40,14 +40,17 @@ def fold(projection: Projection, state: DocState, envelope: Envelope) -> bool:
     return True
 
 
+def applied_key(aggregate_id: str) -> str:
+    """The document holding the applied versions of this aggregate and its bucket-mates."""
+    return APPLIED_PREFIX + aggregate_id[:BUCKET_DIGITS]
+
+
 def record_applied(state: DocState, versions: dict[str, int]) -> None:
     """Writes the applied-version markers of many aggregates at once, as `fold` would have
     one event at a time (for a fold that tracked the versions itself)."""
     buckets: dict[str, dict[str, int]] = {}
     for aggregate_id, version in versions.items():
-        buckets.setdefault(APPLIED_PREFIX + aggregate_id[:BUCKET_DIGITS], {})[aggregate_id] = (
-            version
-        )
+        buckets.setdefault(applied_key(aggregate_id), {})[aggregate_id] = version
     for key, applied in buckets.items():
         state.put(key, (state.get(key) or {}) | applied)
 

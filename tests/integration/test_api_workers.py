@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime
 
 import httpx
 
 from api.users import Role
+from bench.common import free_port, listening
 from tests.integration.conftest import wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_two_api_workers_serve_commands_on_one_store(production, processes):
