@@ -8,6 +8,10 @@ function runs as one autocommitted statement, so the lock is held from before th
 until the commit, and ids become visible in the order they were drawn — the guarantee the
 relay relies on — at the cost of one round trip.
 
+A save of one event (most commands) calls a twin of the function taking the event's four
+fields as plain arguments, its statement rendered once: building the composite-array argument
+and rendering the statement cost the client more than the round trip does.
+
 Large batches (an import restoring a backup) go through COPY instead, in one transaction that
 takes the same lock: the insert function's array argument costs more to build on the client
 than the rows cost to store.
@@ -18,8 +22,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 ORDERED_RECORDER_TOPIC = "api.event_store:OrderedInsertRecorder"
@@ -33,9 +39,12 @@ class OrderedInsertRecorder(PostgresApplicationRecorder):
         self.pg_function_name_insert_events = (
             f"salesledger_insert_events_ordered_{datastore.originator_id_type}"
         )
+        one_event_function = f"salesledger_insert_event_ordered_{datastore.originator_id_type}"
         names = {
             "schema": Identifier(datastore.schema),
             "function": Identifier(self.pg_function_name_insert_events),
+            "one_event_function": Identifier(one_event_function),
+            "id_type": SQL(datastore.originator_id_type),
             "event": Identifier(self.stored_event_type_name),
             "table": Identifier(self.events_table_name),
             "channel": Identifier(self.channel_name),
@@ -59,6 +68,28 @@ class OrderedInsertRecorder(PostgresApplicationRecorder):
         self.sql_create_statements[self.create_insert_function_statement_index] = (
             self.sql_create_pg_function_insert_events
         )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{one_event_function}("
+                "  event_originator_id {id_type}, event_originator_version bigint,"
+                "  event_topic text, event_state bytea) "
+                "RETURNS bigint LANGUAGE plpgsql AS $BODY$ "
+                "DECLARE inserted bigint; "
+                "BEGIN "
+                "  SET LOCAL lock_timeout = '{lock_timeout}s'; "
+                "  LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
+                "  NOTIFY {channel}; "
+                "  INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+                "  VALUES (event_originator_id, event_originator_version, event_topic,"
+                "          event_state) "
+                "  RETURNING notification_id INTO inserted; "
+                "  RETURN inserted; "
+                "END; $BODY$"
+            ).format(lock_timeout=datastore.lock_timeout, **names)
+        )
+        self.insert_one_statement = (
+            SQL("SELECT {schema}.{one_event_function}(%s, %s, %s, %s)").format(**names).as_bytes()
+        )
         self.copy_statement = SQL(
             "COPY {schema}.{table} (originator_id, originator_version, topic, state) FROM STDIN"
         ).format(**names)
@@ -70,9 +101,24 @@ class OrderedInsertRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        if len(stored_events) == 1:
+            return [self._insert_one(stored_events[0])]
         if len(stored_events) < COPY_FROM_EVENTS:
             return super().insert_events(stored_events, **kwargs)
         return self._copy_events(stored_events)
+
+    # The same retry on a lost connection as the library's own insert.
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_one(self, e: StoredEvent) -> int:
+        with self.datastore.get_connection() as connection:
+            cursor = connection.cursor(row_factory=tuple_row)
+            cursor.execute(
+                self.insert_one_statement,
+                (e.originator_id, e.originator_version, e.topic, e.state),
+                prepare=True,
+            )
+            (notification_id,) = cursor.fetchone()
+            return notification_id
 
     def _copy_events(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         with self.datastore.transaction(commit=True) as cursor:

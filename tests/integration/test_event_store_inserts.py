@@ -79,6 +79,24 @@ def test_a_save_waits_for_an_earlier_uncommitted_insert_so_ids_appear_in_order(
     assert ordered_app.last_position() > drawn
 
 
+def test_a_save_of_several_events_waits_for_an_earlier_uncommitted_insert_too(
+    ordered_app, database_url, request, ryan
+):
+    """A one-event save and a save of several go through different statements; both lock."""
+    source = SalesPipeline(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    for n in range(3):
+        capture(source, ryan(), company=f"Company {n}")
+    several = list(source.recorder.select_notifications(start=1, limit=3))
+    connection, drawn = request.getfixturevalue("uncommitted_insert")
+    with ThreadPoolExecutor(1) as pool:
+        saving = pool.submit(ordered_app.recorder.insert_events, several)
+        assert wait_for(lambda: blocked_on_a_lock(database_url))
+        assert not saving.done()
+        connection.rollback()
+        ids = saving.result(timeout=30)
+    assert len(ids) == 3 and ids == sorted(ids) and ids[0] > drawn
+
+
 def test_eventsourcings_own_function_does_not_wait_and_leaves_a_gap_below_a_visible_id(
     database_url, tmp_path, request, ryan
 ):
