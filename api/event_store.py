@@ -1,4 +1,10 @@
-"""The PostgreSQL event store's insert: one round trip per save, ids still committed in order.
+"""SalesLedger's event-store recorders: PostgreSQL's insert, and plain log rows on both stores.
+
+Log readers (relay, in-process delivery, rebuild) take the log as plain tuples, `(position,
+aggregate id as text, version, topic, state)` — `select_log_rows` — rather than the library's
+notifications: a notification object and a UUID per row cost four times the read itself.
+
+The PostgreSQL insert: one round trip per save, ids still committed in order.
 
 eventsourcing's default PostgreSQL insert is a pipelined transaction (lock the table, insert,
 sync, commit: several waits on the connection per save). Its database-function mode is one
@@ -24,11 +30,30 @@ from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 ORDERED_RECORDER_TOPIC = "api.event_store:OrderedInsertRecorder"
+SQLITE_RECORDER_TOPIC = "api.event_store:SQLiteLogRecorder"
+
+LogRow = tuple[int, str, int, str, bytes]
+
+
+class SQLiteLogRecorder(SQLiteApplicationRecorder):
+    def select_log_rows(self, after: int, limit: int) -> list[LogRow]:
+        with self.datastore.transaction(commit=False) as cursor:
+            rows = cursor.sqlite_cursor
+            rows.row_factory = None  # tuples, not the connection's named rows
+            rows.execute(
+                "SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {self.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (after, limit),
+            )
+            return rows.fetchall()
+
+
 COPY_FROM_EVENTS = 100  # events in one save from which COPY is quicker than the function
 
 
@@ -93,10 +118,21 @@ class OrderedInsertRecorder(PostgresApplicationRecorder):
         self.copy_statement = SQL(
             "COPY {schema}.{table} (originator_id, originator_version, topic, state) FROM STDIN"
         ).format(**names)
+        self.log_rows_statement = SQL(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state "
+            "FROM {schema}.{table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        ).format(**names)
         self.ids_after_statement = SQL(
             "SELECT notification_id FROM {schema}.{table} WHERE notification_id > %s "
             "ORDER BY notification_id"
         ).format(**names)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_log_rows(self, after: int, limit: int) -> list[LogRow]:
+        with self.datastore.get_connection() as connection:
+            cursor = connection.cursor(row_factory=tuple_row)
+            cursor.execute(self.log_rows_statement, (after, limit), prepare=True)
+            return cursor.fetchall()
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any

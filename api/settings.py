@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlparse
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.event_store import ORDERED_RECORDER_TOPIC
+from api.event_store import ORDERED_RECORDER_TOPIC, SQLITE_RECORDER_TOPIC
 
 
 class Settings(BaseSettings):
@@ -66,6 +66,7 @@ class Settings(BaseSettings):
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.data_dir / "events.sqlite"),
                 "SQLITE_LOCK_TIMEOUT": "30",
+                "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER_TOPIC,
             }
         url = urlparse(self.database_url)
         return (

@@ -12,12 +12,12 @@ from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from domain.base import SalesAggregate
 from domain.context import CommandContext
 from domain.errors import InvalidValue, NotAllowedNow, NotFound
-from domain.fast_envelopes import EnvelopeReader
+from domain.fast_envelopes import EnvelopeReader, LogRow, row_of
 from domain.followups import FollowUp
 from domain.leads import Lead
 from domain.opportunities import Opportunity
@@ -512,18 +512,26 @@ class SalesPipeline(Application):
     def read_log(self, after: int, limit: int = 1000) -> list[LogEntry]:
         """The notifications stored after a position, in order, each with its public envelope
         (None for internal bookkeeping events, which are never published)."""
-        return [LogEntry(n.id, *self._envelopes.read(n)) for n in self._notifications(after, limit)]
+        return [
+            LogEntry(row[0], *self._envelopes.read(row)) for row in self._log_rows(after, limit)
+        ]
 
     def read_envelopes(self, after: int, limit: int = 1000) -> EnvelopeBatch:
         """Public envelopes of the events stored after a position, in notification order."""
-        notifications = self._notifications(after, limit)
-        envelopes = [e for e in map(self._envelopes.envelope, notifications) if e is not None]
-        return EnvelopeBatch(envelopes, notifications[-1].id if notifications else after)
+        rows = self._log_rows(after, limit)
+        envelopes = [e for e in map(self._envelopes.envelope, rows) if e is not None]
+        return EnvelopeBatch(envelopes, rows[-1][0] if rows else after)
 
-    def _notifications(self, after: int, limit: int) -> Sequence[Notification]:
-        return self.recorder.select_notifications(
+    def _log_rows(self, after: int, limit: int) -> Sequence[LogRow]:
+        # The SalesLedger stores (api.event_store) read plain rows; any other recorder
+        # (the in-memory one of unit tests) gives notifications.
+        select_log_rows = getattr(self.recorder, "select_log_rows", None)
+        if select_log_rows is not None:
+            return select_log_rows(after, limit)
+        notifications = self.recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False
         )
+        return [row_of(n) for n in notifications]
 
     def all_envelopes(self, after: int = 0, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
         """The public envelopes after a position, to the end of the log, in order."""

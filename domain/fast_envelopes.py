@@ -6,6 +6,9 @@ work. Here the stored JSON is decoded once and its typed values (eventsourcing's
 are turned into the envelope's plain values directly. The result is the same envelope, which
 a test checks event type by event type. Rows that need the mapper (an event class with an
 upcaster, a cipher, compression) still go through it.
+
+A row is a plain tuple (position, aggregate id, version, topic, state): the stores can hand
+them over as they read them, without building a notification object and a UUID per row.
 """
 
 from __future__ import annotations
@@ -40,9 +43,10 @@ def _dashed(hex32: str) -> str:
     return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
 
 
-def _event_id(aggregate_id: UUID, version: int) -> str:
+def _event_id(aggregate_hex: str, version: int) -> str:
     """uuid5(aggregate_id, str(version)) as text, as `domain.published.event_id` gives it."""
-    digest = bytearray(hashlib.sha1(aggregate_id.bytes + str(version).encode()).digest()[:16])
+    name = bytes.fromhex(aggregate_hex) + str(version).encode()
+    digest = bytearray(hashlib.sha1(name).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50
     digest[8] = (digest[8] & 0x3F) | 0x80
     return _dashed(digest.hex())
@@ -73,8 +77,23 @@ def _loads(state: bytes) -> dict[str, Any]:
         return json.loads(state)
 
 
+# (position, aggregate id, version, topic, stored state); the id as a UUID or as text, with
+# or without dashes (SQLite keeps a UUID's 32 hex digits, PostgreSQL gives its usual text)
+LogRow = tuple[int, "UUID | str", int, str, bytes]
+
+
+def row_of(notification: Notification) -> LogRow:
+    return (
+        notification.id,
+        notification.originator_id,
+        notification.originator_version,
+        notification.topic,
+        notification.state,
+    )
+
+
 class EnvelopeReader:
-    """Turns stored notifications into public envelopes (None for unpublished events)."""
+    """Turns stored rows into public envelopes (None for unpublished events)."""
 
     def __init__(self, mapper: Mapper) -> None:
         self.mapper = mapper
@@ -85,43 +104,58 @@ class EnvelopeReader:
             if getattr(cls, "class_version", 1) == 1  # an upcaster needs the mapper
         }
 
-    def envelope(self, notification: Notification) -> dict[str, Any] | None:
-        if notification.topic in _NOT_PUBLISHED:
+    def envelope(self, row: LogRow) -> dict[str, Any] | None:
+        if row[3] in _NOT_PUBLISHED:
             return None
-        return self.read(notification)[0]
+        return self.read(row)[0]
 
-    def read(self, notification: Notification) -> tuple[dict[str, Any] | None, str]:
+    def read(self, row: LogRow) -> tuple[dict[str, Any] | None, str]:
         """The public envelope (None for an unpublished event) and the event's chain hash."""
-        known = self.types.get(notification.topic)
+        position, _, _, topic, stored = row
         if not self.direct:
-            event = self.mapper.to_domain_event(notification)
-            return envelope_of(event, notification.id), getattr(event, "chain", "")
-        state = _loads(notification.state)
+            event = self.mapper.to_domain_event(_notification(row))
+            return envelope_of(event, position), getattr(event, "chain", "")
+        state = _loads(stored)
         chain = state.get("chain", "")
-        if notification.topic in _NOT_PUBLISHED:
+        if topic in _NOT_PUBLISHED:
             return None, chain
+        known = self.types.get(topic)
         if known is None:
-            return envelope_of(self.mapper.to_domain_event(notification), notification.id), chain
-        return self._from_state(notification, known, state), chain
+            return envelope_of(self.mapper.to_domain_event(_notification(row)), position), chain
+        return _from_state(row, known, state), chain
 
-    @staticmethod
-    def _from_state(
-        notification: Notification, known: tuple[str, str], state: dict[str, Any]
-    ) -> dict[str, Any]:
-        type_name, aggregate_type = known
-        aggregate_id = notification.originator_id
-        if not isinstance(aggregate_id, UUID):
-            aggregate_id = UUID(str(aggregate_id))
-        return {
-            "id": _event_id(aggregate_id, notification.originator_version),
-            "type": type_name,
-            "schema_version": SCHEMA_VERSION,
-            "aggregate_type": aggregate_type,
-            "aggregate_id": _dashed(aggregate_id.hex),
-            "aggregate_version": notification.originator_version,
-            "position": notification.id,
-            "occurred_at": _plain(state["timestamp"]),
-            "actor": state["actor"],
-            "correlation_id": state["correlation_id"],
-            "data": {k: _plain(v) for k, v in state.items() if k not in _ENVELOPE_KEYS},
-        }
+
+def _notification(row: LogRow) -> Notification:
+    position, aggregate_id, version, topic, state = row
+    if isinstance(aggregate_id, str):
+        aggregate_id = UUID(aggregate_id)
+    return Notification(
+        id=position,
+        originator_id=aggregate_id,
+        originator_version=version,
+        topic=topic,
+        state=state,
+    )
+
+
+def _from_state(row: LogRow, known: tuple[str, str], state: dict[str, Any]) -> dict[str, Any]:
+    position, aggregate_id, version, _, _ = row
+    type_name, aggregate_type = known
+    aggregate_id = str(aggregate_id)
+    if len(aggregate_id) == 32:
+        aggregate_hex, aggregate_id = aggregate_id, _dashed(aggregate_id)
+    else:
+        aggregate_hex = aggregate_id.replace("-", "")
+    return {
+        "id": _event_id(aggregate_hex, version),
+        "type": type_name,
+        "schema_version": SCHEMA_VERSION,
+        "aggregate_type": aggregate_type,
+        "aggregate_id": aggregate_id,
+        "aggregate_version": version,
+        "position": position,
+        "occurred_at": _plain(state["timestamp"]),
+        "actor": state["actor"],
+        "correlation_id": state["correlation_id"],
+        "data": {k: _plain(v) for k, v in state.items() if k not in _ENVELOPE_KEYS},
+    }

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
 from threading import Barrier
+from uuid import UUID
 
 import psycopg2
 import pytest
@@ -52,6 +53,19 @@ def second_process(backend, settings) -> Iterator[SalesPipeline]:
     other = SalesPipeline(env=settings.event_store_env(), claim_limit=3)
     yield other
     other.close()
+
+
+def test_log_rows_are_the_stored_notifications_as_plain_tuples(backend, ryan):
+    app, _ = backend
+    for n in range(3):
+        lead = capture(app, ryan(), company=f"Company {n}")
+        app.claim_lead(ryan(), lead)
+    notifications = app.recorder.select_notifications(start=3, limit=3)
+    rows = app.recorder.select_log_rows(2, 3)
+    assert [(position, UUID(text), *rest) for position, text, *rest in rows] == [
+        (n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notifications
+    ]
+    assert [e["position"] for e in app.read_envelopes(0, 100).envelopes][:2] == [1, 2]
 
 
 def test_events_come_back_in_the_order_they_were_saved(backend, ryan):
