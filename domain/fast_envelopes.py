@@ -13,6 +13,7 @@ them over as they read them, without building a notification object and a UUID p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from decimal import Decimal
@@ -52,20 +53,24 @@ def _event_id(aggregate_hex: str, version: int) -> str:
     return _dashed(digest.hex())
 
 
+# An aggregate's events, and the events naming it, come close together in the log.
+_dashed_id = functools.lru_cache(maxsize=65536)(_dashed)
+
 _PLAIN = {
     "decimal_str": _decimal_number,
-    "uuid_hex": lambda text: _dashed(text) if len(text) == 32 else str(UUID(text)),
+    "uuid_hex": lambda text: _dashed_id(text) if len(text) == 32 else str(UUID(text)),
     "datetime_iso": lambda text: text,
     "date_iso": lambda text: text,
 }
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
+    kind = type(value)  # JSON gives exact types: no subclasses to allow for
+    if kind is dict:
         if "_type_" in value and "_data_" in value and len(value) == 2:
             return _PLAIN[value["_type_"]](value["_data_"])
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if kind is list:
         return [_plain(v) for v in value]
     return value
 
@@ -143,7 +148,7 @@ def _from_state(row: LogRow, known: tuple[str, str], state: dict[str, Any]) -> d
     type_name, aggregate_type = known
     aggregate_id = str(aggregate_id)
     if len(aggregate_id) == 32:
-        aggregate_hex, aggregate_id = aggregate_id, _dashed(aggregate_id)
+        aggregate_hex, aggregate_id = aggregate_id, _dashed_id(aggregate_id)
     else:
         aggregate_hex = aggregate_id.replace("-", "")
     return {

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from domain.scoring import DEFAULT_RULES, ScoringRules
-from projections.base import Envelope, occurred_at
+from projections.base import Envelope
 from projections.filters import ReportFilter
 from projections.pipelines import record_pipeline, stage_rank
 from projections.state import Doc, DocState
@@ -42,6 +43,17 @@ def iso_week(at: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _week_of_day(day: str) -> str:
+    return iso_week(datetime.fromisoformat(day))
+
+
+def week_of(occurred_at: str) -> str:
+    """The ISO week of an event's timestamp text: its date part (the date where it was
+    recorded, as `iso_week` of the parsed time gives), looked up once per day."""
+    return _week_of_day(occurred_at[:10])
+
+
 class RepActivityProjection:
     """Folds each rep's week: what they were given, whom they contacted, what they moved and won.
 
@@ -54,15 +66,20 @@ class RepActivityProjection:
 
     def __init__(self, rules: ScoringRules = DEFAULT_RULES) -> None:
         self.rules = rules
+        self._handlers = {
+            name.removeprefix("_on_"): getattr(self, name)
+            for name in dir(self)
+            if name.startswith("_on_")
+        }
 
     def apply(self, state: DocState, envelope: Envelope) -> None:
         kind, data = envelope["type"], envelope["data"]
         if kind == "PipelineDefined":
             record_pipeline(state, envelope)
             return
-        week = iso_week(occurred_at(envelope))
+        week = week_of(envelope["occurred_at"])
         self._touch(state, envelope, week)
-        handler = getattr(self, "_on_" + kind, None)
+        handler = self._handlers.get(kind)
         if handler is not None:
             handler(state, envelope["aggregate_id"], data, week, envelope["occurred_at"])
 

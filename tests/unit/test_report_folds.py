@@ -231,3 +231,20 @@ class TestRepActivity:
             folded["rep_activity"], "2026-W48", ReportFilter(team="west"), TEAMS
         )
         assert west == []
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        "2026-11-23T09:00:00+00:00",
+        "2026-12-31T23:59:59.999999+00:00",  # ISO week 53 of 2026
+        "2027-01-01T00:30:00+08:00",  # still in 2026's week 53 where it was recorded
+        "2027-01-04T00:00:00+00:00",
+    ],
+)
+def test_an_events_week_is_the_iso_week_of_its_recorded_time(occurred_at):
+    from datetime import datetime
+
+    from projections.rep_activity import iso_week, week_of
+
+    assert week_of(occurred_at) == iso_week(datetime.fromisoformat(occurred_at))
