@@ -11,9 +11,11 @@ import pytest
 
 from api.bootstrap import build
 from api.cli import main
+from api.rebuild_jobs import groups_of
 from api.settings import Settings
 from domain.context import CommandContext
 from projections.replay import fold_until
+from projections.sql_store import STORE_SOURCE
 from tests.conftest import FakeClock, capture
 
 pytestmark = pytest.mark.e2e
@@ -80,6 +82,31 @@ def test_rebuild_gives_the_read_models_a_fresh_fold_gives(history):
         assert container.docs.all_docs(projection.name) == fresh[projection.name].docs
 
 
+@pytest.mark.parametrize("jobs", ["2", "3"])
+def test_a_rebuild_in_several_processes_gives_what_one_process_gives(history, jobs):
+    container, _ = history
+    damage_one_document(container)
+    assert main(["rebuild", "--jobs", jobs]) == 0
+    fresh = fold_until(container.projections, container.public_envelopes())
+    last = container.app.last_position()
+    for projection in container.projections:
+        assert container.docs.all_docs(projection.name) == fresh[projection.name].docs
+        assert container.docs.position(projection.name, STORE_SOURCE) == last
+    assert main(["verify"]) == 0
+
+
+def test_read_models_are_shared_out_by_folding_cost():
+    from projections.catalog import all_projections
+
+    projections = all_projections()
+    two = groups_of(projections, 2)
+    assert [[p.name for p in group] for group in two][0] == ["rep_activity"]
+    assert sorted(p.name for group in two for p in group) == sorted(p.name for p in projections)
+    assert len(groups_of(projections, 9)) == len(projections)
+    (one,) = groups_of(projections, 1)
+    assert len(one) == len(projections) and one[0].name == "rep_activity"
+
+
 def test_after_a_rebuild_new_events_still_reach_the_read_models(history):
     container, clock = history
     assert main(["rebuild"]) == 0
@@ -107,3 +134,7 @@ def test_unknown_read_model_and_bad_time_are_refused(history, capsys):
     with pytest.raises(SystemExit):
         main(["rebuild", "--until", "2026-11-20T10:00:00"])
     assert "needs a UTC offset" in capsys.readouterr().err
+    for jobs in ("0", "two"):
+        with pytest.raises(SystemExit):
+            main(["rebuild", "--jobs", jobs])
+        assert "--jobs" in capsys.readouterr().err

@@ -6,8 +6,9 @@ import json
 from datetime import date
 from decimal import Decimal
 
+from api.rebuild_jobs import rebuild_in_jobs
 from domain.context import CommandContext
-from projections.rebuild import first_difference, rebuild
+from projections.rebuild import first_difference
 from projections.replay import fold_log
 from tests.conftest import capture
 from tests.integration.conftest import Pipeline
@@ -42,7 +43,8 @@ def test_live_read_models_built_through_kafka_verify_and_survive_a_rebuild(produ
     difference = first_difference("rep_activity", live, rebuilt.states["rep_activity"].docs)
     assert difference is not None and difference.key == key
 
-    rebuild(production.projections, production.public_envelopes, production.docs)
+    # as `salesledger rebuild --jobs 2` runs it: two processes, two groups of read models
+    rebuild_in_jobs(production, production.projections, None, jobs=2)
     capture(app, CommandContext("late", clock.advance(hours=1)), company="After the rebuild")
     pipeline.drain()
     after = fold_log(production.projections, production.public_envelopes())
