@@ -4,6 +4,7 @@ target)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -185,6 +186,20 @@ def free_port() -> int:
 def listening(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def tree_rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """rss_mb of a process and its children together (the relay's read-ahead process); for
+    VmHWM the sum of peaks, at least the peak of the sum."""
+    return round(sum(rss_mb(p, field) for p in _process_tree(pid)), 1)
+
+
+def _process_tree(pid: int) -> list[int]:
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            children += [int(c) for c in (task / "children").read_text().split()]
+    return [pid] + [p for child in children for p in _process_tree(child)]
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:

@@ -4,7 +4,8 @@
   kafka-python producing the same serialized messages from memory with the same settings;
 - projectors: events/s from Kafka into every PostgreSQL read model (`salesledger project
   --once`), beside kafka-python consuming the same topics without processing;
-- memory: peak RSS of each of those processes over the run, against its RSS after start-up.
+- memory: peak RSS of each of those processes over the run (with the relay's read-ahead
+  child), against its RSS after start-up.
 
     python -m bench.kafka_path --leads 1000       # quick
     python -m bench.kafka_path --leads 125000     # about a million events (and the memory run)
@@ -32,10 +33,10 @@ from bench.common import (
     kafka_bootstrap,
     rate,
     restore,
-    rss_mb,
     scratch_database,
     scratch_settings,
     timed,
+    tree_rss_mb,
     write_results,
 )
 from consumers.kafka_io import (
@@ -82,8 +83,8 @@ def watch(command: list[str], env: dict[str, str], progress: Callable[[], int], 
         while process.poll() is None:
             now, done = time.perf_counter(), progress()
             try:
-                rss = rss_mb(process.pid)
-                peak = max(peak, rss_mb(process.pid, "VmHWM"))
+                rss = tree_rss_mb(process.pid)
+                peak = max(peak, tree_rss_mb(process.pid, "VmHWM"))
             except (FileNotFoundError, LookupError):
                 break  # it has just exited
             if first is None and done > 0:

@@ -19,17 +19,64 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 from consumers.kafka_io import encode, headers_of, topic_for
 from consumers.logs import log_event
 from consumers.positions import PositionStore
-from domain.application import LogEntry, SalesPipeline
+from domain.application import SalesPipeline
 
 RELAY = "relay"
 Envelope = dict[str, Any]
 log = logging.getLogger("salesledger.relay")
+
+
+# Named tuples rather than dataclasses: batches come back from the read-ahead process
+# pickled, and a tuple is the cheapest thing to unpickle.
+class Message(NamedTuple):
+    """A Kafka message, ready to send."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+class Outgoing(NamedTuple):
+    """One log entry as the relay handles it: its position, its event's chain hash (what the
+    audit seal links) and its message (None for internal events, which are never published)."""
+
+    position: int
+    chain: str
+    message: Message | None
+
+
+class LogMessages:
+    """`read(after, limit)`: the log entries after a position, each event published (contact
+    details masked) and encoded as its Kafka message."""
+
+    def __init__(
+        self, app: SalesPipeline, publish: Callable[[Envelope], Envelope], topic_prefix: str
+    ) -> None:
+        self.app = app
+        self.publish = publish
+        self.topic_prefix = topic_prefix
+
+    def __call__(self, after: int, limit: int) -> list[Outgoing]:
+        return [
+            Outgoing(e.position, e.chain, None if e.envelope is None else self._message(e.envelope))
+            for e in self.app.read_log(after, limit)
+        ]
+
+    def _message(self, envelope: Envelope) -> Message:
+        envelope = self.publish(envelope)
+        return Message(
+            topic_for(self.topic_prefix, envelope["aggregate_type"]),
+            envelope["aggregate_id"].encode(),
+            encode(envelope),
+            headers_of(envelope),
+        )
 
 
 class Relay:
@@ -45,18 +92,19 @@ class Relay:
         publish: Callable[[Envelope], Envelope],
         topic_prefix: str,
         *,
+        read: Callable[[int, int], Sequence[Outgoing]] | None = None,
         batch_size: int = batch_size_default,
         gap_timeout: float = 2.0,
         ack_timeout: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
-        after_batch: Callable[[int, list[LogEntry]], object] | None = None,
+        after_batch: Callable[[int, list[Outgoing]], object] | None = None,
     ) -> None:
+        """`read` reads the log as messages (default: LogMessages in this process)."""
         self.app = app
         self.positions = positions
         self.producer_factory = producer_factory
         self._producer: Any = None
-        self.publish = publish
-        self.topic_prefix = topic_prefix
+        self.read = read or LogMessages(app, publish, topic_prefix)
         self.batch_size = batch_size
         self.gap_timeout = gap_timeout
         self.ack_timeout = ack_timeout
@@ -66,7 +114,7 @@ class Relay:
 
     def run_once(self) -> int:
         start = self.positions.get(RELAY)
-        entries = self._passable(start, self.app.read_log(start, self.batch_size))
+        entries = self._passable(start, self.read(start, self.batch_size))
         if not entries:
             return 0
         try:
@@ -88,17 +136,13 @@ class Relay:
         )
         return len(entries)
 
-    def _send(self, entries: list[LogEntry]) -> int:
+    def _send(self, entries: list[Outgoing]) -> int:
         """Produces the entries' public events and waits until Kafka acknowledged them all."""
         producer = self.producer
         pending = [
-            producer.send(
-                topic_for(self.topic_prefix, envelope["aggregate_type"]),
-                key=envelope["aggregate_id"].encode(),
-                value=encode(envelope),
-                headers=headers_of(envelope),
-            )
-            for envelope in (self.publish(e.envelope) for e in entries if e.envelope)
+            producer.send(m.topic, key=m.key, value=m.value, headers=m.headers)
+            for m in (e.message for e in entries)
+            if m is not None
         ]
         producer.flush(timeout=self.ack_timeout)
         for future in pending:
@@ -123,6 +167,9 @@ class Relay:
         if self._producer is not None:
             self._producer.close()
             self._producer = None
+        close_reader = getattr(self.read, "close", None)  # a reader in a child process
+        if close_reader is not None:
+            close_reader()
 
     def lag(self) -> int:
         return self.app.last_position() - self.positions.get(RELAY)
@@ -141,9 +188,9 @@ class Relay:
             if not moved:
                 stop.wait(backoff)
 
-    def _passable(self, start: int, entries: list[LogEntry]) -> list[LogEntry]:
+    def _passable(self, start: int, entries: Sequence[Outgoing]) -> list[Outgoing]:
         """The entries up to the first gap that may still fill."""
-        passable: list[LogEntry] = []
+        passable: list[Outgoing] = []
         expected = start + 1
         now = self.monotonic()
         for entry in entries:
