@@ -103,13 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     relay.add_argument(
         "--batch-size", type=int, default=2000, help="log entries sent per acknowledged batch"
     )
-    relay.add_argument(
-        "--no-read-ahead",
-        dest="read_ahead",
-        action="store_false",
-        help="read and encode the log in this process (default: a child process reads and "
-        "encodes the next batch while this one sends the last)",
-    )
+
     relay.set_defaults(run=_relay)
 
     project = commands.add_parser("project", help="build read models from Kafka")
@@ -196,7 +190,7 @@ def _relay(container: Container, args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         print("salesledger: --batch-size must be at least 1", file=sys.stderr)
         return 2
-    relay = container.relay(read_ahead=args.read_ahead)
+    relay = container.relay()
     relay.batch_size = args.batch_size
     if args.once:
         while relay.run_once():

@@ -189,8 +189,8 @@ def listening(port: int) -> bool:
 
 
 def tree_rss_mb(pid: int, field: str = "VmRSS") -> float:
-    """rss_mb of a process and its children together (the relay's read-ahead process); for
-    VmHWM the sum of peaks, at least the peak of the sum."""
+    """rss_mb of a process and its children together; for VmHWM the sum of peaks, at least
+    the peak of the sum."""
     return round(sum(rss_mb(p, field) for p in _process_tree(pid)), 1)
 
 

@@ -39,6 +39,7 @@ from bench.common import (
     scratch_settings,
     write_results,
 )
+from consumers.kafka_io import delete_topics
 from domain.application import SalesPipeline
 from domain.context import CommandContext
 from domain.followups import FollowUp
@@ -119,6 +120,7 @@ def main() -> None:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         url = stack.enter_context(scratch_database("postgres"))
         settings = scratch_settings(folder, url, kafka_bootstrap=bootstrap)
+        stack.callback(delete_topics, bootstrap, settings.topic_prefix)
         container = build(settings)
         now = datetime.now(UTC)
         tokens = [container.users.add(f"rep{i}", Role.REP, "bench", now) for i in range(CLIENTS)]

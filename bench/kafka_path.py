@@ -4,8 +4,8 @@
   kafka-python producing the same serialized messages from memory with the same settings;
 - projectors: events/s from Kafka into every PostgreSQL read model (`salesledger project
   --once`), beside kafka-python consuming the same topics without processing;
-- memory: peak RSS of each of those processes over the run (with the relay's read-ahead
-  child), against its RSS after start-up.
+- memory: peak RSS of each of those processes (and any children) over the run, against its
+  RSS after start-up.
 
     python -m bench.kafka_path --leads 1000       # quick
     python -m bench.kafka_path --leads 125000     # about a million events (and the memory run)
@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from bench.common import (
     write_results,
 )
 from consumers.kafka_io import (
+    delete_topics,
     encode,
     ensure_topics,
     headers_of,
@@ -153,8 +155,13 @@ def main() -> None:
     args = parser.parse_args()
     bootstrap = kafka_bootstrap()
     log = activity_log(args.leads, args.seed)
-    with tempfile.TemporaryDirectory() as folder, scratch_database("postgres") as url:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        scratch_database("postgres") as url,
+        ExitStack() as cleanup,
+    ):
         settings = scratch_settings(Path(folder), url, kafka_bootstrap=bootstrap)
+        cleanup.callback(delete_topics, bootstrap, settings.topic_prefix)  # and its "-raw" twin
         container = build(settings)
         restore(container.app, log)
         last = container.app.last_position()

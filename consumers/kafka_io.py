@@ -54,6 +54,20 @@ def ensure_topics(bootstrap: str, prefix: str, partitions: int) -> None:
         admin.close()
 
 
+def delete_topics(bootstrap: str, prefix: str) -> int:
+    """Deletes every topic whose name starts with `prefix` (a test's or a benchmark's own
+    prefix: each partition costs the broker files and memory for as long as it exists);
+    returns how many."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="salesledger-admin")
+    try:
+        doomed = [t for t in admin.list_topics() if t.startswith(prefix)]
+        if doomed:
+            admin.delete_topics(doomed)
+        return len(doomed)
+    finally:
+        admin.close()
+
+
 def _wait_until_visible(admin: KafkaAdminClient, topics: list[str], seconds: float = 30) -> None:
     """Topic creation completes asynchronously: a consumer subscribing before the topic is in
     the metadata would not see it until its next metadata refresh, minutes later."""
@@ -66,7 +80,7 @@ def _wait_until_visible(admin: KafkaAdminClient, topics: list[str], seconds: flo
     raise TimeoutError(f"topics {', '.join(topics)} did not become visible in {seconds} s")
 
 
-@functools.lru_cache(maxsize=100_000)
+@functools.lru_cache(maxsize=16_384)  # the aggregates active lately: a few MB at most
 def _key_hash(key: bytes) -> int:
     return murmur2(key) & 0x7FFFFFFF
 

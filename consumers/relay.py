@@ -32,8 +32,6 @@ Envelope = dict[str, Any]
 log = logging.getLogger("salesledger.relay")
 
 
-# Named tuples rather than dataclasses: batches come back from the read-ahead process
-# pickled, and a tuple is the cheapest thing to unpickle.
 class Message(NamedTuple):
     """A Kafka message, ready to send."""
 
@@ -92,19 +90,17 @@ class Relay:
         publish: Callable[[Envelope], Envelope],
         topic_prefix: str,
         *,
-        read: Callable[[int, int], Sequence[Outgoing]] | None = None,
         batch_size: int = batch_size_default,
         gap_timeout: float = 2.0,
         ack_timeout: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
         after_batch: Callable[[int, list[Outgoing]], object] | None = None,
     ) -> None:
-        """`read` reads the log as messages (default: LogMessages in this process)."""
         self.app = app
         self.positions = positions
         self.producer_factory = producer_factory
         self._producer: Any = None
-        self.read = read or LogMessages(app, publish, topic_prefix)
+        self.read = LogMessages(app, publish, topic_prefix)
         self.batch_size = batch_size
         self.gap_timeout = gap_timeout
         self.ack_timeout = ack_timeout
@@ -167,9 +163,6 @@ class Relay:
         if self._producer is not None:
             self._producer.close()
             self._producer = None
-        close_reader = getattr(self.read, "close", None)  # a reader in a child process
-        if close_reader is not None:
-            close_reader()
 
     def lag(self) -> int:
         return self.app.last_position() - self.positions.get(RELAY)

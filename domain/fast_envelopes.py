@@ -54,7 +54,7 @@ def _event_id(aggregate_hex: str, version: int) -> str:
 
 
 # An aggregate's events, and the events naming it, come close together in the log.
-_dashed_id = functools.lru_cache(maxsize=65536)(_dashed)
+_dashed_id = functools.lru_cache(maxsize=16_384)(_dashed)
 
 _PLAIN = {
     "decimal_str": _decimal_number,

@@ -19,6 +19,7 @@ import pytest
 from api.bootstrap import Container, build
 from api.settings import Settings
 from bench.common import drop_database
+from consumers.kafka_io import delete_topics
 from consumers.projector import KafkaProjector
 from consumers.relay import Relay
 
@@ -80,8 +81,11 @@ def kafka(services) -> str:
 
 
 @pytest.fixture
-def topic_prefix() -> str:
-    return "test" + uuid.uuid4().hex[:10]
+def topic_prefix(kafka) -> Iterator[str]:
+    """Topics of its own for one test, deleted afterwards."""
+    prefix = "test" + uuid.uuid4().hex[:10]
+    yield prefix
+    delete_topics(kafka, prefix)
 
 
 @pytest.fixture
