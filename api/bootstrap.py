@@ -22,7 +22,8 @@ from consumers.in_process import StoreFollower
 from consumers.kafka_io import all_topics, ensure_topics, make_consumer, make_producer
 from consumers.positions import PositionStore
 from consumers.projector import KafkaProjector
-from consumers.relay import RELAY, Outgoing, Relay
+from consumers.read_ahead import ReadAhead
+from consumers.relay import RELAY, LogMessages, Outgoing, Relay
 from consumers.status import kafka_lag
 from domain.application import SalesPipeline
 from domain.context import Clock, SystemClock
@@ -99,8 +100,9 @@ class Container:
         parts += [f"{name} {n}" for name, n in behind.items() if n]
         return ", ".join(parts)
 
-    def relay(self) -> Relay:
-        """The store → Kafka relay, with its topics created."""
+    def relay(self, *, read_ahead: bool = False) -> Relay:
+        """The store → Kafka relay, with its topics created; with `read_ahead`, a child
+        process reads and encodes the next batch while this one sends the last."""
         bootstrap = self._kafka()
         ensure_topics(bootstrap, self.settings.topic_prefix, self.settings.kafka_partitions)
         return Relay(
@@ -109,9 +111,16 @@ class Container:
             partial(make_producer, bootstrap),
             self.publish,
             self.settings.topic_prefix,
+            read=self._read_ahead() if read_ahead else None,
             gap_timeout=self.settings.relay_gap_timeout,
             after_batch=self._seal_relayed,
         )
+
+    def _read_ahead(self) -> ReadAhead:
+        local = LogMessages(self.app, self.publish, self.settings.topic_prefix)
+        read_ahead = ReadAhead(partial(_log_messages, self.settings), local)
+        read_ahead.start()
+        return read_ahead
 
     def _seal_relayed(self, after: int, entries: list[Outgoing]) -> None:
         self.audit.seal_read(after, [(e.position, e.chain) for e in entries])
@@ -188,6 +197,12 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
             app, docs, projections, container.publish, after_batch=audit.seal
         )
     return container
+
+
+def _log_messages(settings: Settings) -> LogMessages:
+    """The relay's reader, built in the read-ahead child process from the relay's settings."""
+    container = build(settings)
+    return LogMessages(container.app, container.publish, settings.topic_prefix)
 
 
 SCHEMA_LOCK = 0x5A1E5_1ED6E  # any constant: one PostgreSQL advisory lock for schema set-up

@@ -103,6 +103,13 @@ def _parser() -> argparse.ArgumentParser:
     relay.add_argument(
         "--batch-size", type=int, default=2000, help="log entries sent per acknowledged batch"
     )
+    relay.add_argument(
+        "--no-read-ahead",
+        dest="read_ahead",
+        action="store_false",
+        help="read and encode the log in this process only (default: while there is a backlog, "
+        "a child process reads and encodes the next batch while this one sends the last)",
+    )
 
     relay.set_defaults(run=_relay)
 
@@ -190,7 +197,7 @@ def _relay(container: Container, args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         print("salesledger: --batch-size must be at least 1", file=sys.stderr)
         return 2
-    relay = container.relay()
+    relay = container.relay(read_ahead=args.read_ahead)
     relay.batch_size = args.batch_size
     if args.once:
         while relay.run_once():

@@ -32,6 +32,8 @@ Envelope = dict[str, Any]
 log = logging.getLogger("salesledger.relay")
 
 
+# Named tuples rather than dataclasses: batches read ahead come back from a child process
+# pickled, and a tuple is the cheapest thing to unpickle.
 class Message(NamedTuple):
     """A Kafka message, ready to send."""
 
@@ -90,6 +92,7 @@ class Relay:
         publish: Callable[[Envelope], Envelope],
         topic_prefix: str,
         *,
+        read: Callable[[int, int], Sequence[Outgoing]] | None = None,
         batch_size: int = batch_size_default,
         gap_timeout: float = 2.0,
         ack_timeout: float = 30.0,
@@ -100,7 +103,8 @@ class Relay:
         self.positions = positions
         self.producer_factory = producer_factory
         self._producer: Any = None
-        self.read = LogMessages(app, publish, topic_prefix)
+        # reads the log as messages: LogMessages in this process unless told otherwise
+        self.read = read or LogMessages(app, publish, topic_prefix)
         self.batch_size = batch_size
         self.gap_timeout = gap_timeout
         self.ack_timeout = ack_timeout
@@ -163,6 +167,9 @@ class Relay:
         if self._producer is not None:
             self._producer.close()
             self._producer = None
+        close_reader = getattr(self.read, "close", None)  # a reader in a child process
+        if close_reader is not None:
+            close_reader()
 
     def lag(self) -> int:
         return self.app.last_position() - self.positions.get(RELAY)

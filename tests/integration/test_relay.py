@@ -54,13 +54,19 @@ def write_concurrently(app, clock) -> None:
         list(pool.map(writer, range(WRITERS)))
 
 
-@pytest.mark.parametrize("db_functions", [False, True], ids=["table-lock", "db-functions"])
+@pytest.mark.parametrize(
+    ("db_functions", "read_ahead"),
+    [(False, False), (True, False), (False, True)],
+    ids=["table-lock", "db-functions", "read-ahead"],
+)
 def test_every_event_reaches_kafka_while_many_writers_commit_concurrently(
-    production_settings, clock, kafka, topic_prefix, db_functions
+    production_settings, clock, kafka, topic_prefix, db_functions, read_ahead
 ):
     settings = production_settings.model_copy(update={"store_db_functions": db_functions})
     container = build(settings, clock=clock)
-    relay = container.relay()
+    relay = container.relay(read_ahead=read_ahead)
+    if read_ahead:
+        relay.batch_size = 7  # full batches, so the child reads ahead, meeting the gaps too
     stop = threading.Event()
     relaying = threading.Thread(target=relay.run_forever, args=(stop, 0.01))
     relaying.start()
