@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+
+# "VALUES (?, ?, ?)": the one row of an INSERT, and its placeholders
+_ONE_ROW_VALUES = re.compile(r"VALUES (\((?:\?, )*\?\))")
 
 
 class Database:
@@ -52,11 +56,20 @@ class Database:
             return count
 
     def executemany(self, statement: str, rows: list[tuple]) -> None:
-        """The statement once per row; on PostgreSQL sent in pages of many statements, since
-        psycopg2's executemany makes one round trip per row."""
+        """The statement once per row. On PostgreSQL (psycopg2's executemany makes one round
+        trip per row) a one-row INSERT (an upsert) goes as one multi-row statement per page,
+        so no two rows of one call may hit the same conflict key; any other statement goes in
+        pages of many statements."""
         with self._lock:
             cursor = self._connection.cursor()
-            if self.is_postgres:
+            single_row = _ONE_ROW_VALUES.search(statement)
+            if self.is_postgres and single_row:
+                from psycopg2.extras import execute_values
+
+                many_rows = statement.replace(single_row.group(0), "VALUES %s", 1)
+                template = self._sql(single_row.group(1))
+                execute_values(cursor, many_rows, rows, template=template, page_size=1000)
+            elif self.is_postgres:
                 from psycopg2.extras import execute_batch
 
                 execute_batch(cursor, self._sql(statement), rows, page_size=1000)

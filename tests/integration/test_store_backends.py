@@ -201,3 +201,21 @@ def test_queries_and_pipelines_see_what_another_process_saved(backend, second_pr
     second_process.move_opportunity(maria(), deal, stage="b")
     assert [s.key for s in app.stages_for("hw").stages] == ["b"]
     assert app.get_opportunity(deal).stage == "b"
+
+
+def test_many_upserts_insert_new_rows_and_update_existing_ones(backend):
+    _, store = backend
+    db = store.db
+    upsert = (
+        "INSERT INTO projection_docs (projection, key, doc) VALUES (?, ?, ?) "
+        "ON CONFLICT (projection, key) DO UPDATE SET doc = excluded.doc"
+    )
+    with db.transaction():
+        db.executemany(upsert, [("t", f"k{n}", f'{{"n": {n}}}') for n in range(2500)])
+    with db.transaction():
+        db.executemany(upsert, [("t", f"k{n}", '{"n": -1}') for n in range(0, 2500, 2)])
+        delete = "DELETE FROM projection_docs WHERE projection = ? AND key = ?"
+        db.executemany(delete, [("t", "k1")])  # not an INSERT: one statement per row
+    docs = store.all_docs("t")
+    assert len(docs) == 2499 and "k1" not in docs
+    assert docs["k0"] == {"n": -1} and docs["k3"] == {"n": 3} and docs["k2498"] == {"n": -1}
