@@ -113,6 +113,7 @@ class Container:
             self.settings.topic_prefix,
             read=self._read_ahead() if read_ahead else None,
             gap_timeout=self.settings.relay_gap_timeout,
+            linger=self.settings.relay_linger,
             after_batch=self._seal_relayed,
         )
 

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     relay_gap_timeout: float = Field(
         default=2.0, ge=0, description="seconds the relay waits for a gap in the log to fill"
     )
+    relay_linger: float = Field(
+        default=0.025,
+        ge=0,
+        description="seconds the relay lets new events gather after a batch that caught up",
+    )
     currency: str = "CNY"
     claim_limit: int = Field(default=50, ge=1)
     pii_key: str | None = Field(

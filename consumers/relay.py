@@ -95,6 +95,7 @@ class Relay:
         read: Callable[[int, int], Sequence[Outgoing]] | None = None,
         batch_size: int = batch_size_default,
         gap_timeout: float = 2.0,
+        linger: float = 0.0,
         ack_timeout: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
         after_batch: Callable[[int, list[Outgoing]], object] | None = None,
@@ -107,6 +108,7 @@ class Relay:
         self.read = read or LogMessages(app, publish, topic_prefix)
         self.batch_size = batch_size
         self.gap_timeout = gap_timeout
+        self.linger = linger
         self.ack_timeout = ack_timeout
         self.monotonic = monotonic
         self.after_batch = after_batch
@@ -187,6 +189,10 @@ class Relay:
                 backoff = min(backoff * 2, 5.0)
             if not moved:
                 stop.wait(backoff)
+            elif moved < self.batch_size:
+                # Caught up: let the next events gather for a moment rather than send every
+                # few of them with a round of database reads and writes (and a flush) each.
+                stop.wait(self.linger)
 
     def _passable(self, start: int, entries: Sequence[Outgoing]) -> list[Outgoing]:
         """The entries up to the first gap that may still fill."""
