@@ -19,6 +19,7 @@ from typing import Any
 
 from api.bootstrap import Container, build
 from api.settings import Settings
+from consumers.child_process import exit_with_parent
 from projections.base import Projection
 from projections.rebuild import rebuild
 from projections.replay import Rebuilt
@@ -59,7 +60,9 @@ def rebuild_in_jobs(
     mine, *others = groups_of(projections, jobs)
     if not others:
         return rebuild(mine, container.public_envelopes, container.docs, until, on_event)
-    with ProcessPoolExecutor(len(others), mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(
+        len(others), mp_context=get_context("spawn"), initializer=exit_with_parent
+    ) as pool:
         running = [
             pool.submit(_rebuild_group, container.settings, [p.name for p in group], until)
             for group in others

@@ -23,6 +23,8 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any, Protocol
 
+from consumers.child_process import exit_with_parent
+
 
 class Positioned(Protocol):
     position: int
@@ -101,6 +103,7 @@ def _start(make_reader: Callable[[], Reader]) -> None:
     global _reader  # noqa: PLW0603 - one reader per child process, made once
     # Ctrl-C reaches the whole process group: the parent decides when the child stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent()
     _reader = make_reader()
 
 

@@ -80,3 +80,51 @@ def test_with_a_local_reader_only_batches_read_ahead_come_from_the_child():
     finally:
         reader.close()
     assert asked_here == [0, 12]
+
+
+PARENT = """
+import sys
+from functools import partial
+from tests.unit.test_read_ahead import make_numbered_log
+from consumers.read_ahead import ReadAhead
+
+if __name__ == "__main__":
+    reader = ReadAhead(partial(make_numbered_log, 12))
+    reader.start()
+    print(*reader._pool._processes, flush=True)  # the child's pid
+    sys.stdin.read()  # until killed
+"""
+
+
+def test_the_child_ends_when_its_parent_is_killed(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT)
+    parent = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=os.getcwd(),
+        env=os.environ | {"PYTHONPATH": os.getcwd()},
+    )
+    child = int(parent.stdout.readline())
+    assert _alive(child)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)  # a real process ending: no clock to inject
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    from pathlib import Path
+
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "State:\tZ" not in status.read_text()
