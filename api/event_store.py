@@ -35,10 +35,10 @@ from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
+from domain.fast_envelopes import LogRow
+
 ORDERED_RECORDER_TOPIC = "api.event_store:OrderedInsertRecorder"
 SQLITE_RECORDER_TOPIC = "api.event_store:SQLiteLogRecorder"
-
-LogRow = tuple[int, str, int, str, bytes]
 
 
 class SQLiteLogRecorder(SQLiteApplicationRecorder):

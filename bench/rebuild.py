@@ -45,12 +45,11 @@ def main() -> None:
         recorder = container.app.recorder
 
         def raw_read() -> int:
+            """The rows as the store gives them (plain tuples), nothing decoded."""
             count = position = 0
-            while batch := recorder.select_notifications(
-                start=position, limit=READ_BATCH, inclusive_of_start=False
-            ):
+            while batch := recorder.select_log_rows(position, READ_BATCH):
                 count += len(batch)
-                position = batch[-1].id
+                position = batch[-1][0]
             return count
 
         read_count, read_s = timed(raw_read)
