@@ -57,12 +57,14 @@ class Database:
 
     def executemany(self, statement: str, rows: list[tuple]) -> None:
         """The statement once per row. On PostgreSQL (psycopg2's executemany makes one round
-        trip per row) a one-row INSERT (an upsert) goes as one multi-row statement per page,
-        so no two rows of one call may hit the same conflict key; any other statement goes in
-        pages of many statements."""
+        trip per row) a one-row INSERT (an upsert) whose only parameters are its row's goes as
+        one multi-row statement per page, so no two rows of one call may hit the same conflict
+        key; any other statement goes in pages of many statements."""
         with self._lock:
             cursor = self._connection.cursor()
             single_row = _ONE_ROW_VALUES.search(statement)
+            if single_row and statement.count("?") != single_row.group(1).count("?"):
+                single_row = None  # parameters outside the row: not one for execute_values
             if self.is_postgres and single_row:
                 from psycopg2.extras import execute_values
 
