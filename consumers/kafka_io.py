@@ -54,10 +54,10 @@ def ensure_topics(bootstrap: str, prefix: str, partitions: int) -> None:
         admin.close()
 
 
-def delete_topics(bootstrap: str, prefix: str) -> int:
-    """Deletes every topic whose name starts with `prefix` (a test's or a benchmark's own
-    prefix: each partition costs the broker files and memory for as long as it exists);
-    returns how many."""
+def delete_topics(bootstrap: str, prefix: str | tuple[str, ...]) -> int:
+    """Deletes every topic whose name starts with `prefix` (or one of several: a test run's or
+    a benchmark's own prefixes; each partition costs the broker files and memory for as long
+    as it exists); returns how many."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="salesledger-admin")
     try:
         doomed = [t for t in admin.list_topics() if t.startswith(prefix)]

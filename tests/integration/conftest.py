@@ -80,12 +80,23 @@ def kafka(services) -> str:
     return services["SALESLEDGER_KAFKA_BOOTSTRAP"]
 
 
+@pytest.fixture(scope="session")
+def session_topics(services) -> Iterator[list[str]]:
+    """The topic prefixes the tests used, their topics deleted once at the end of the session:
+    deleting them after each test kept the broker busy deleting while the next test created
+    and subscribed to its own (a projector once missed its topics' metadata)."""
+    prefixes: list[str] = []
+    yield prefixes
+    if prefixes:
+        delete_topics(services["SALESLEDGER_KAFKA_BOOTSTRAP"], tuple(prefixes))
+
+
 @pytest.fixture
-def topic_prefix(kafka) -> Iterator[str]:
-    """Topics of its own for one test, deleted afterwards."""
+def topic_prefix(session_topics) -> str:
+    """Topics of its own for one test (deleted when the session ends)."""
     prefix = "test" + uuid.uuid4().hex[:10]
-    yield prefix
-    delete_topics(kafka, prefix)
+    session_topics.append(prefix)
+    return prefix
 
 
 @pytest.fixture
