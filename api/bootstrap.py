@@ -105,20 +105,20 @@ class Container:
         process reads and encodes the next batch while this one sends the last."""
         bootstrap = self._kafka()
         ensure_topics(bootstrap, self.settings.topic_prefix, self.settings.kafka_partitions)
+        messages = LogMessages(self.app, self.publish, self.settings.topic_prefix)
         return Relay(
             self.app,
             self.positions,
             partial(make_producer, bootstrap),
             self.publish,
             self.settings.topic_prefix,
-            read=self._read_ahead() if read_ahead else None,
+            read=self._read_ahead(messages) if read_ahead else messages,
             gap_timeout=self.settings.relay_gap_timeout,
             linger=self.settings.relay_linger,
             after_batch=self._seal_relayed,
         )
 
-    def _read_ahead(self) -> ReadAhead:
-        local = LogMessages(self.app, self.publish, self.settings.topic_prefix)
+    def _read_ahead(self, local: LogMessages) -> ReadAhead:
         read_ahead = ReadAhead(partial(_log_messages, self.settings), local)
         read_ahead.start()
         return read_ahead
