@@ -164,15 +164,14 @@ def kafka_bootstrap() -> str:
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a running process and its running children (uvicorn's workers,
-    say) have used, from /proc."""
+    the relay's read-ahead process) have used, from /proc."""
     ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for process in _process_tree(pid):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # it ended meanwhile
-        if int(stat.parent.name) == pid or int(fields[1]) == pid:
-            ticks += int(fields[11]) + int(fields[12])
+        ticks += int(fields[11]) + int(fields[12])
     return round(ticks / os.sysconf("SC_CLK_TCK"), 2)
 
 
@@ -195,11 +194,17 @@ def tree_rss_mb(pid: int, field: str = "VmRSS") -> float:
 
 
 def _process_tree(pid: int) -> list[int]:
+    """The process and its descendants; FileNotFoundError if the process itself has ended (a
+    child ending meanwhile is left out)."""
     children: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(FileNotFoundError):
             children += [int(c) for c in (task / "children").read_text().split()]
-    return [pid] + [p for child in children for p in _process_tree(child)]
+    tree = [pid]
+    for child in children:
+        with contextlib.suppress(FileNotFoundError):
+            tree += _process_tree(child)
+    return tree
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
