@@ -19,9 +19,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
-# The whole suite: unit, e2e, and integration tests against the real PostgreSQL and Kafka
-# that `make services` starts (or reuses).
-test: install services
+# The whole suite: the layer contracts and lint first, then unit, local, e2e, and integration
+# tests against the real PostgreSQL and Kafka that `make services` starts (or reuses).
+test: install lint services
 	. .services/env && $(BIN)/python -m pytest -q
 
 services:
@@ -40,9 +40,11 @@ BENCH_SIZE ?= quick
 bench: install services
 	. .services/env && $(BIN)/python -m bench --size $(BENCH_SIZE)
 
+# ruff, and the import-linter contracts of pyproject.toml (dependencies point inward).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -20,9 +20,9 @@ from api.dependencies import (
 from api.idempotency import StoredResponse
 from api.problems import ApiProblem
 from api.users import User
-from domain.application import CommandResult
 from domain.context import CommandContext
 from domain.published import json_ready
+from domain.results import CommandResult
 
 REPLAY_HEADER = "Idempotent-Replayed"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from projections.database import Database
+from store.database import Database
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS idempotency_keys (
     principal TEXT NOT NULL,

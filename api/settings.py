@@ -8,7 +8,11 @@ from urllib.parse import unquote, urlparse
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.event_store import ORDERED_RECORDER_TOPIC, SQLITE_RECORDER_TOPIC
+from store.recorders import (
+    FUNCTION_RECORDER_TOPIC,
+    ORDERED_RECORDER_TOPIC,
+    SQLITE_RECORDER_TOPIC,
+)
 
 
 class Settings(BaseSettings):
@@ -86,9 +90,9 @@ class Settings(BaseSettings):
                 # Both modes save in one round trip through a database function.
                 "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
             }
-            | (
-                {}
+            | {
+                "APPLICATION_RECORDER_TOPIC": FUNCTION_RECORDER_TOPIC
                 if self.store_db_functions
-                else {"APPLICATION_RECORDER_TOPIC": ORDERED_RECORDER_TOPIC}
-            )
+                else ORDERED_RECORDER_TOPIC
+            }
         )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from projections.database import Database
+from store.database import Database
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY,

@@ -26,6 +26,7 @@ from api.settings import Settings
 from bench.common import Row, rate, scratch_database, scratch_settings, write_results
 from domain.application import SalesPipeline
 from domain.context import CommandContext
+from store.event_store import open_pipeline
 
 TARGETS = {"postgres": 1000, "sqlite": 2000}
 RAW_RATIO_TARGET = {"postgres": 0.6, "sqlite": None}
@@ -60,7 +61,7 @@ def through_the_application(
 
 def prebuilt_events(commands: int) -> list:
     """The same kind of events, built in memory beforehand, as stored events."""
-    source = SalesPipeline(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    source = open_pipeline()
     opportunities = open_opportunities(source, OPPORTUNITIES)
     through_the_application(source, opportunities, commands)
     notifications = source.recorder.select_notifications(start=1, limit=10**9)

@@ -20,10 +20,11 @@ from urllib.parse import urlparse, urlunparse
 import psycopg2
 import psycopg2.errors
 
-from api.demo_data import ActivityGenerator, teams_of
+from api.cli.demo_data import ActivityGenerator, teams_of
 from api.settings import Settings
-from consumers.backup import export_lines, import_lines
 from domain.application import SalesPipeline
+from store.backup import export_lines, import_lines
+from store.event_store import open_pipeline
 
 BENCH = Path(__file__).parent
 # Where results go; tests point it elsewhere so a smoke run never replaces real figures.
@@ -91,8 +92,8 @@ def activity_log(leads: int, seed: int = 7) -> Path:
     path = ACTIVITY_LOGS / f"activity-{leads}-{seed}.jsonl"
     if path.exists():
         return path
-    app = SalesPipeline(
-        env={"PERSISTENCE_MODULE": "eventsourcing.popo", "AGGREGATE_CACHE_MAXSIZE": "50000"},
+    app = open_pipeline(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo", "AGGREGATE_CACHE_MAXSIZE": "50000"},
         claim_limit=10**9,
     )
     ActivityGenerator(app, seed=seed, teams=teams_of(4, 10)).run(leads)

@@ -20,8 +20,7 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
 
@@ -42,7 +41,7 @@ from bench.common import (
 from consumers.kafka_io import delete_topics
 from domain.application import SalesPipeline
 from domain.context import CommandContext
-from domain.followups import FollowUp
+from tests.builders import rep_day
 
 TARGETS = {"commands_per_s": 500, "p99_ms": 100, "e2e_p50_ms": 200, "e2e_p99_ms": 1000}
 CLIENTS = 16
@@ -83,22 +82,7 @@ def direct_commands(app: SalesPipeline, commands: int) -> float:
     started = time.perf_counter()
     for n in count():
         ctx = CommandContext(f"rep{n % CLIENTS}", datetime.now(UTC))
-        lead = app.capture_lead(
-            ctx, source="web", company=f"Company {n}", budget=Decimal(150000),
-            contact={"name": "Li Lei", "phone": "13800001234", "email": f"c{n}@example.cn"},
-        ).id  # fmt: skip
-        app.claim_lead(ctx, lead)
-        app.follow_up_lead(ctx, lead, FollowUp(method="call", summary="first call"))
-        done += 3
-        if n % 4:
-            app.disqualify_lead(ctx, lead, reason="no budget this year")
-            done += 1
-        else:
-            deal = app.convert_lead(
-                ctx, lead, name=f"Deal {n}", amount=Decimal(50000), expected_close=date(2027, 6, 30)
-            ).opportunity_id
-            app.move_opportunity(ctx, deal, stage="needs")
-            done += 2
+        done += rep_day(app, ctx, n)
         if done >= commands:
             return time.perf_counter() - started
     raise AssertionError("unreachable")

@@ -12,8 +12,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from api.bootstrap import build
-from api.rebuild_jobs import default_jobs, rebuild_in_jobs
+from api.bootstrap import build, rebuild_read_models
 from bench.common import (
     Row,
     activity_log,
@@ -24,6 +23,7 @@ from bench.common import (
     timed,
     write_results,
 )
+from consumers.rebuild_jobs import default_jobs
 from projections.rebuild import collector_paused
 from projections.replay import fold_log
 
@@ -58,9 +58,9 @@ def main() -> None:
             folded, fold_s = timed(
                 lambda: fold_log(container.projections, container.public_envelopes())
             )
-        jobs = default_jobs(container)  # as `salesledger rebuild` chooses
+        jobs = default_jobs(container.app.last_position())  # as `salesledger rebuild` chooses
         rebuilt, rebuild_s = timed(
-            lambda: rebuild_in_jobs(container, container.projections, None, jobs)
+            lambda: rebuild_read_models(container, container.projections, None, jobs)
         )
         docs = sum(len(container.docs.all_docs(p.name)) for p in container.projections)
         container.close()

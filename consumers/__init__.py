@@ -1,1 +1,2 @@
-"""Processes that follow logs: the in-process follower, the Kafka relay and projectors."""
+"""Processes that follow logs: the relay (store → Kafka), the projectors (Kafka or in-process →
+read models), rebuild jobs, and their Kafka adapter. May import `projections`, `store`, `domain`."""

@@ -7,6 +7,7 @@ in the same transaction as its documents.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -14,8 +15,10 @@ from typing import Any
 from domain.application import SalesPipeline
 from projections.base import Projection, fold_all
 from projections.sql_store import STORE_SOURCE, SqlDocStore
+from store.log_reader import LogReader
 
 Envelope = dict[str, Any]
+log = logging.getLogger("salesledger")
 
 
 class StoreFollower:
@@ -31,6 +34,7 @@ class StoreFollower:
         after_batch: Callable[[int], object] | None = None,
     ) -> None:
         self.app = app
+        self.log = LogReader(app)
         self.store = store
         self.projections = projections
         self.publish = publish
@@ -46,7 +50,7 @@ class StoreFollower:
                 p.name: self.store.position(p.name, STORE_SOURCE) for p in self.projections
             }
             start = min(positions.values(), default=0)
-            batch = self.app.read_envelopes(start, self.batch_size)
+            batch = self.log.envelopes(start, self.batch_size)
             if batch.last_position == start:
                 return 0
             public = [self.publish(e) for e in batch.envelopes]
@@ -60,6 +64,15 @@ class StoreFollower:
             if self.after_batch is not None:
                 self.after_batch(batch.last_position)
             return batch.last_position - start
+
+    def deliver_now(self) -> None:
+        """Delivers what a command just stored. The command is saved already, so a failure
+        here is logged, not raised: the service's background follower retries, and /health
+        shows the lag meanwhile."""
+        try:
+            self.catch_up()
+        except Exception:  # noqa: BLE001
+            log.exception("in-process delivery to the read models failed; will retry")
 
     def catch_up(self) -> None:
         """Runs batches until every projection has reached the end of the log."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from projections.database import Database
+from store.database import Database
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS consumer_positions (
     consumer TEXT PRIMARY KEY,

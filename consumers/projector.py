@@ -25,6 +25,11 @@ from projections.sql_store import SqlDocStore
 log = logging.getLogger("salesledger.projector")
 
 
+def group_of(topic_prefix: str, projections: list[Projection]) -> str:
+    """The consumer group of a set of read models: processes given the same names share it."""
+    return f"{topic_prefix}.projector." + "+".join(sorted(p.name for p in projections))
+
+
 def source_of(partition: TopicPartition) -> str:
     return f"{partition.topic}:{partition.partition}"
 
@@ -145,3 +150,17 @@ class KafkaProjector:
 
     def close(self) -> None:
         self.consumer.close(autocommit=False)
+
+
+def drain(projector: KafkaProjector, max_polls: int | None = None) -> None:
+    """Polls until no lag is left: one pass more after the last message, and the consumer
+    assigned its partitions. With `max_polls`, gives up after that many (a test's bound)."""
+    polls = 0
+    while True:
+        read = projector.run_once()
+        settled = not read and projector.consumer.assignment()
+        if settled and sum(projector.lag().values()) == 0:
+            return
+        polls += 1
+        if max_polls is not None and polls >= max_polls:
+            raise TimeoutError(f"the projector did not catch up with Kafka in {polls} polls")

@@ -26,6 +26,7 @@ from consumers.kafka_io import encode, headers_of, topic_for
 from consumers.logs import log_event
 from consumers.positions import PositionStore
 from domain.application import SalesPipeline
+from store.log_reader import LogReader
 
 RELAY = "relay"
 Envelope = dict[str, Any]
@@ -59,14 +60,14 @@ class LogMessages:
     def __init__(
         self, app: SalesPipeline, publish: Callable[[Envelope], Envelope], topic_prefix: str
     ) -> None:
-        self.app = app
+        self.log = LogReader(app)
         self.publish = publish
         self.topic_prefix = topic_prefix
 
     def __call__(self, after: int, limit: int) -> list[Outgoing]:
         return [
             Outgoing(e.position, e.chain, None if e.envelope is None else self._message(e.envelope))
-            for e in self.app.read_log(after, limit)
+            for e in self.log.entries(after, limit)
         ]
 
     def _message(self, envelope: Envelope) -> Message:
@@ -79,6 +80,11 @@ class LogMessages:
         )
 
 
+def relay_lag(app: SalesPipeline, positions: PositionStore) -> int:
+    """How many log positions the relay has still to send to Kafka."""
+    return app.last_position() - positions.get(RELAY)
+
+
 class Relay:
     """Moves the store's log to Kafka; run_once sends one batch and returns how many entries."""
 
@@ -89,10 +95,8 @@ class Relay:
         app: SalesPipeline,
         positions: PositionStore,
         producer_factory: Callable[[], Any],
-        publish: Callable[[Envelope], Envelope],
-        topic_prefix: str,
+        read: Callable[[int, int], Sequence[Outgoing]],
         *,
-        read: Callable[[int, int], Sequence[Outgoing]] | None = None,
         batch_size: int = batch_size_default,
         gap_timeout: float = 2.0,
         linger: float = 0.0,
@@ -104,8 +108,8 @@ class Relay:
         self.positions = positions
         self.producer_factory = producer_factory
         self._producer: Any = None
-        # reads the log as messages: LogMessages in this process unless told otherwise
-        self.read = read or LogMessages(app, publish, topic_prefix)
+        # the log as messages: LogMessages, in this process or read ahead in a child
+        self.read = read
         self.batch_size = batch_size
         self.gap_timeout = gap_timeout
         self.linger = linger
@@ -174,7 +178,7 @@ class Relay:
             close_reader()
 
     def lag(self) -> int:
-        return self.app.last_position() - self.positions.get(RELAY)
+        return relay_lag(self.app, self.positions)
 
     def run_forever(self, stop: threading.Event, idle_seconds: float = 0.2) -> None:
         """Relays until `stop` is set, backing off while Kafka or the database is away."""

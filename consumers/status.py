@@ -1,31 +1,48 @@
-"""How far each Kafka projector is behind, read without joining its consumer group."""
+"""How far the consumers are behind the store: the relay by log position, each Kafka projector
+by partition offsets (read without joining its consumer group)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from kafka import KafkaConsumer
 
 from consumers.kafka_io import partitions_of
+from consumers.positions import PositionStore
+from consumers.relay import relay_lag
+from domain.application import SalesPipeline
+from projections.base import Projection
+from projections.sql_store import SqlDocStore
 
-if TYPE_CHECKING:
-    from api.bootstrap import Container
 
-
-def kafka_lag(container: Container) -> dict[str, dict[str, int]]:
+def kafka_lag(
+    bootstrap: str, topic_prefix: str, docs: SqlDocStore, projections: list[Projection]
+) -> dict[str, dict[str, int]]:
     """Per projection and partition: Kafka's end offset minus the offset stored with its rows."""
-    settings = container.settings
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     try:
-        partitions = partitions_of(consumer, settings.topic_prefix)
+        partitions = partitions_of(consumer, topic_prefix)
         ends = consumer.end_offsets(partitions) if partitions else {}
     finally:
         consumer.close()
     lag = {}
-    for projection in container.projections:
-        stored = container.docs.positions(projection.name)
+    for projection in projections:
+        stored = docs.positions(projection.name)
         lag[projection.name] = {
             f"{p.topic}:{p.partition}": ends[p] - stored.get(f"{p.topic}:{p.partition}", 0)
             for p in partitions
         }
     return lag
+
+
+def kafka_path_behind(
+    app: SalesPipeline,
+    positions: PositionStore,
+    kafka_projections: dict[str, dict[str, int]],
+) -> str:
+    """What the relay and the Kafka projectors still have to move, as a person reads it
+    ('' when everything has caught up)."""
+    relay = relay_lag(app, positions)
+    parts = [f"relay {relay}"] if relay else []
+    for name, partitions in kafka_projections.items():
+        if sum(partitions.values()):
+            parts.append(f"{name} {sum(partitions.values())}")
+    return ", ".join(parts)

@@ -1,1 +1,2 @@
-"""The sales domain: leads, opportunities, pipelines and the rules that govern them. No I/O."""
+"""The sales domain: aggregates (Lead, Opportunity, Pipeline), their events, rules and the
+application's commands. Imports only the standard library, eventsourcing and pydantic: no I/O."""

@@ -1,1 +1,2 @@
-"""Read models folded from the public event envelope: funnel, stage conversion, rep activity."""
+"""Read models: pure folds of the public envelope, their storage and report queries, rebuilds.
+May import `store` and `domain`; never the consumers that feed them nor the API."""

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from projections.base import Envelope
+from projections.base import Envelope, Fold, updating
 from projections.filters import ReportFilter
 from projections.pipelines import record_pipeline, stage_order, stages_of
-from projections.state import DocState
+from projections.state import Doc, DocState
 
 OPP = "opp:"
 LEAD = "lead:"
@@ -37,72 +37,76 @@ class FunnelReport:
     leads: LeadFunnel = field(default_factory=LeadFunnel)
 
 
-class FunnelProjection:
+class FunnelProjection(Fold):
     """Folds opportunities' stage, amount and owner, and each lead's furthest funnel step."""
 
     name = "funnel"
 
-    def apply(self, state: DocState, envelope: Envelope) -> None:
-        kind, data = envelope["type"], envelope["data"]
-        if kind == "PipelineDefined":
-            record_pipeline(state, envelope)
-        elif envelope["aggregate_type"] == "opportunity":
-            self._apply_opportunity(state, OPP + envelope["aggregate_id"], kind, data)
-        elif envelope["aggregate_type"] == "lead":
-            self._apply_lead(state, LEAD + envelope["aggregate_id"], kind, data)
+    def __init__(self) -> None:
+        self.handlers = {
+            "PipelineDefined": record_pipeline,
+            "OpportunityOpened": _opportunity_opened,
+            "OpportunityStageChanged": updating(OPP, _set("stage", "to_stage")),
+            "OpportunityAmountChanged": updating(OPP, _set_amount),
+            "OpportunityReassigned": updating(OPP, _set("owner", "to_rep")),
+            "OpportunityWon": updating(OPP, _won),
+            "OpportunityLost": updating(OPP, _lost),
+            "OpportunityReopened": updating(OPP, _reopened),
+            "LeadCaptured": _lead_captured,
+            "LeadClaimed": updating(LEAD, _set("rep", "rep")),
+            "LeadAssigned": updating(LEAD, _set("rep", "rep")),
+            "LeadFollowedUp": updating(LEAD, _reached("contacted")),
+            "LeadQualified": updating(LEAD, _reached("qualified")),
+            "LeadConverted": updating(LEAD, _reached("converted")),
+        }
 
-    @staticmethod
-    def _apply_opportunity(state: DocState, key: str, kind: str, data: dict) -> None:
-        if kind == "OpportunityOpened":
-            state.put(
-                key,
-                {
-                    "owner": data["owner"],
-                    "product_line": data["product_line"],
-                    "stage": data["stage"],
-                    "amount": str(data["amount"]),
-                    "open": True,
-                },
-            )
-            return
-        doc = state.get(key)
-        if doc is None:
-            return
-        if kind == "OpportunityStageChanged":
-            doc["stage"] = data["to_stage"]
-        elif kind == "OpportunityAmountChanged":
-            doc["amount"] = str(data["amount"])
-        elif kind == "OpportunityReassigned":
-            doc["owner"] = data["to_rep"]
-        elif kind == "OpportunityWon":
-            doc.update(open=False, stage="won", amount=str(data["amount"]))
-        elif kind == "OpportunityLost":
-            doc.update(open=False, stage="lost")
-        elif kind == "OpportunityReopened":
-            doc.update(open=True, stage=data["stage"])
-        else:
-            return
-        state.put(key, doc)
 
-    @staticmethod
-    def _apply_lead(state: DocState, key: str, kind: str, data: dict) -> None:
-        if kind == "LeadCaptured":
-            state.put(key, {"rep": None, "step": "captured"})
-            return
-        doc = state.get(key)
-        if doc is None:
-            return
-        if kind in ("LeadClaimed", "LeadAssigned"):
-            doc["rep"] = data["rep"]
-        elif kind == "LeadFollowedUp":
-            doc["step"] = _furthest(doc["step"], "contacted")
-        elif kind == "LeadQualified":
-            doc["step"] = _furthest(doc["step"], "qualified")
-        elif kind == "LeadConverted":
-            doc["step"] = "converted"
-        else:
-            return
-        state.put(key, doc)
+def _opportunity_opened(state: DocState, envelope: Envelope) -> None:
+    data = envelope["data"]
+    state.put(
+        OPP + envelope["aggregate_id"],
+        {
+            "owner": data["owner"],
+            "product_line": data["product_line"],
+            "stage": data["stage"],
+            "amount": str(data["amount"]),
+            "open": True,
+        },
+    )
+
+
+def _set(field: str, data_field: str) -> Callable[[Doc, Envelope], None]:
+    def change(doc: Doc, envelope: Envelope) -> None:
+        doc[field] = envelope["data"][data_field]
+
+    return change
+
+
+def _set_amount(doc: Doc, envelope: Envelope) -> None:
+    doc["amount"] = str(envelope["data"]["amount"])
+
+
+def _won(doc: Doc, envelope: Envelope) -> None:
+    doc.update(open=False, stage="won", amount=str(envelope["data"]["amount"]))
+
+
+def _lost(doc: Doc, envelope: Envelope) -> None:
+    doc.update(open=False, stage="lost")
+
+
+def _reopened(doc: Doc, envelope: Envelope) -> None:
+    doc.update(open=True, stage=envelope["data"]["stage"])
+
+
+def _lead_captured(state: DocState, envelope: Envelope) -> None:
+    state.put(LEAD + envelope["aggregate_id"], {"rep": None, "step": "captured"})
+
+
+def _reached(step: str) -> Callable[[Doc, Envelope], None]:
+    def change(doc: Doc, envelope: Envelope) -> None:
+        doc["step"] = _furthest(doc["step"], step)
+
+    return change
 
 
 LEAD_STEPS = ("captured", "contacted", "qualified", "converted")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from projections.base import Envelope
-from projections.state import DocState
+from projections.base import Envelope, Fold, updating
+from projections.state import Doc, DocState
 
 LEAD = "lead:"
 ACTIVE = ("open", "qualified")
@@ -28,67 +29,86 @@ class PoolLead:
     previous_rep: str | None
 
 
-class PoolProjection:
+class PoolProjection(Fold):
     """Folds each lead's holder and status; a lead is in the pool while active and unheld."""
 
     name = "pool"
 
-    def apply(self, state: DocState, envelope: Envelope) -> None:
-        if envelope["aggregate_type"] != "lead":
-            return
-        key, kind, data, at = (
-            LEAD + envelope["aggregate_id"],
-            envelope["type"],
-            envelope["data"],
-            envelope["occurred_at"],
-        )
-        if kind == "LeadCaptured":
-            contact = data["contact"]
-            state.put(
-                key,
-                {
-                    "company": data["company"],
-                    "source": data["source"],
-                    "industry": data.get("industry"),
-                    "region": data.get("region"),
-                    # The public envelope carries contact details masked: the pool shows no PII.
-                    "contact": {f: contact.get(f) for f in ("name", "title", "phone", "email")},
-                    "score": None,
-                    "tier": None,
-                    "status": "open",
-                    "holder": None,
-                    "previous_rep": None,
-                    "captured_at": at,
-                    "in_pool_since": at,
-                },
-            )
-            return
-        doc = state.get(key)
-        if doc is None:
-            return
-        if kind == "LeadScored":
-            doc.update(score=data["score"], tier=data["tier"])
-        elif kind in ("LeadClaimed", "LeadAssigned"):
-            doc["holder"] = data["rep"]
-        elif kind in ("LeadReleased", "LeadReturnedToPool"):
-            doc.update(holder=None, previous_rep=data["rep"], in_pool_since=at)
-        elif kind == "LeadQualified":
-            doc["status"] = "qualified"
-        elif kind in ("LeadDisqualified", "LeadConverted"):
-            doc["status"] = "disqualified" if kind == "LeadDisqualified" else "converted"
-        elif kind == "LeadNurtured":
-            doc.update(status="nurturing", holder=None, previous_rep=doc["holder"])
-        elif kind == "LeadReactivated":
-            doc.update(status="open", holder=None, in_pool_since=at)
-        elif kind == "LeadDetailsCorrected":
-            for path, value in data["changes"].items():
-                if path.startswith("contact.") and not path.endswith("_hash"):
-                    doc["contact"][path.removeprefix("contact.")] = value
-                elif path in doc:
-                    doc[path] = value
-        else:
-            return
-        state.put(key, doc)
+    def __init__(self) -> None:
+        self.handlers = {
+            "LeadCaptured": _captured,
+            "LeadScored": updating(LEAD, _scored),
+            "LeadClaimed": updating(LEAD, _held),
+            "LeadAssigned": updating(LEAD, _held),
+            "LeadReleased": updating(LEAD, _back_in_pool),
+            "LeadReturnedToPool": updating(LEAD, _back_in_pool),
+            "LeadQualified": updating(LEAD, _status("qualified")),
+            "LeadDisqualified": updating(LEAD, _status("disqualified")),
+            "LeadConverted": updating(LEAD, _status("converted")),
+            "LeadNurtured": updating(LEAD, _nurtured),
+            "LeadReactivated": updating(LEAD, _reactivated),
+            "LeadDetailsCorrected": updating(LEAD, _corrected),
+        }
+
+
+def _captured(state: DocState, envelope: Envelope) -> None:
+    data, at = envelope["data"], envelope["occurred_at"]
+    contact = data["contact"]
+    state.put(
+        LEAD + envelope["aggregate_id"],
+        {
+            "company": data["company"],
+            "source": data["source"],
+            "industry": data.get("industry"),
+            "region": data.get("region"),
+            # The public envelope carries contact details masked: the pool shows no PII.
+            "contact": {f: contact.get(f) for f in ("name", "title", "phone", "email")},
+            "score": None,
+            "tier": None,
+            "status": "open",
+            "holder": None,
+            "previous_rep": None,
+            "captured_at": at,
+            "in_pool_since": at,
+        },
+    )
+
+
+def _scored(doc: Doc, envelope: Envelope) -> None:
+    doc.update(score=envelope["data"]["score"], tier=envelope["data"]["tier"])
+
+
+def _held(doc: Doc, envelope: Envelope) -> None:
+    doc["holder"] = envelope["data"]["rep"]
+
+
+def _back_in_pool(doc: Doc, envelope: Envelope) -> None:
+    doc.update(
+        holder=None, previous_rep=envelope["data"]["rep"], in_pool_since=envelope["occurred_at"]
+    )
+
+
+def _status(status: str) -> Callable[[Doc, Envelope], None]:
+    def change(doc: Doc, envelope: Envelope) -> None:
+        doc["status"] = status
+
+    return change
+
+
+def _nurtured(doc: Doc, envelope: Envelope) -> None:
+    doc.update(status="nurturing", holder=None, previous_rep=doc["holder"])
+
+
+def _reactivated(doc: Doc, envelope: Envelope) -> None:
+    doc.update(status="open", holder=None, in_pool_since=envelope["occurred_at"])
+
+
+def _corrected(doc: Doc, envelope: Envelope) -> None:
+    for path, value in envelope["data"]["changes"].items():
+        if path.startswith("contact.") and not path.endswith("_hash"):
+            doc["contact"][path.removeprefix("contact.")] = value
+        elif path in doc:
+            doc[path] = value
 
 
 def pool_leads(

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from domain.scoring import DEFAULT_RULES, ScoringRules
-from projections.base import Envelope
+from projections.base import Envelope, Fold
 from projections.filters import ReportFilter
 from projections.pipelines import record_pipeline, stage_rank
 from projections.state import Doc, DocState
@@ -54,7 +54,7 @@ def week_of(occurred_at: str) -> str:
     return _week_of_day(occurred_at[:10])
 
 
-class RepActivityProjection:
+class RepActivityProjection(Fold):
     """Folds each rep's week: what they were given, whom they contacted, what they moved and won.
 
     Work on an opportunity (advances, wins, losses) counts for its owner at the time; claims,
@@ -66,22 +66,26 @@ class RepActivityProjection:
 
     def __init__(self, rules: ScoringRules = DEFAULT_RULES) -> None:
         self.rules = rules
-        self._handlers = {
-            name.removeprefix("_on_"): getattr(self, name)
-            for name in dir(self)
-            if name.startswith("_on_")
+        self.handlers = {
+            "PipelineDefined": record_pipeline,
+            "LeadCaptured": self._on_LeadCaptured,
+            "LeadScored": self._on_LeadScored,
+            "LeadClaimed": self._on_LeadClaimed,
+            "LeadAssigned": self._on_LeadAssigned,
+            "LeadFollowedUp": self._on_LeadFollowedUp,
+            "OpportunityOpened": self._on_OpportunityOpened,
+            "OpportunityReassigned": self._on_OpportunityReassigned,
+            "OpportunityStageChanged": self._on_OpportunityStageChanged,
+            "OpportunityFollowedUp": self._on_OpportunityFollowedUp,
+            "OpportunityWon": self._on_OpportunityWon,
+            "OpportunityLost": self._on_OpportunityLost,
         }
 
     def apply(self, state: DocState, envelope: Envelope) -> None:
-        kind, data = envelope["type"], envelope["data"]
-        if kind == "PipelineDefined":
-            record_pipeline(state, envelope)
-            return
-        week = week_of(envelope["occurred_at"])
-        self._touch(state, envelope, week)
-        handler = self._handlers.get(kind)
-        if handler is not None:
-            handler(state, envelope["aggregate_id"], data, week, envelope["occurred_at"])
+        # Every event but a pipeline's counts as a touch by its actor, whatever its type.
+        if envelope["type"] != "PipelineDefined":
+            self._touch(state, envelope, week_of(envelope["occurred_at"]))
+        super().apply(state, envelope)
 
     def _touch(self, state: DocState, envelope: Envelope, week: str) -> None:
         row = _row(state, envelope["actor"], week)
@@ -96,21 +100,26 @@ class RepActivityProjection:
 
     # --- leads ---
 
-    def _on_LeadCaptured(self, state: DocState, lead_id: str, data: Doc, week: str, at: str):
+    def _on_LeadCaptured(self, state: DocState, envelope: Envelope) -> None:
+        lead_id, data, week, at = _facts(envelope)
         state.put(LEAD + lead_id, {"tier": None, "holder": None, "held_since": None})
 
-    def _on_LeadScored(self, state: DocState, lead_id: str, data: Doc, week: str, at: str):
+    def _on_LeadScored(self, state: DocState, envelope: Envelope) -> None:
+        lead_id, data, week, at = _facts(envelope)
         self._update_lead(state, lead_id, tier=data["tier"])
 
-    def _on_LeadClaimed(self, state: DocState, lead_id: str, data: Doc, week: str, at: str):
+    def _on_LeadClaimed(self, state: DocState, envelope: Envelope) -> None:
+        lead_id, data, week, at = _facts(envelope)
         self._take(state, lead_id, data["rep"], at)
         _count(state, data["rep"], week, "leads_claimed")
 
-    def _on_LeadAssigned(self, state: DocState, lead_id: str, data: Doc, week: str, at: str):
+    def _on_LeadAssigned(self, state: DocState, envelope: Envelope) -> None:
+        lead_id, data, week, at = _facts(envelope)
         self._take(state, lead_id, data["rep"], at)
         _count(state, data["rep"], week, "leads_assigned")
 
-    def _on_LeadFollowedUp(self, state: DocState, lead_id: str, data: Doc, week: str, at: str):
+    def _on_LeadFollowedUp(self, state: DocState, envelope: Envelope) -> None:
+        lead_id, data, week, at = _facts(envelope)
         self._count_follow_up(state, data, week)
         lead = state.get(LEAD + lead_id)
         if lead is None or lead.get("contacted") or lead["held_since"] is None:
@@ -139,21 +148,20 @@ class RepActivityProjection:
 
     # --- opportunities ---
 
-    def _on_OpportunityOpened(self, state: DocState, opp_id: str, data: Doc, week: str, at: str):
+    def _on_OpportunityOpened(self, state: DocState, envelope: Envelope) -> None:
+        opp_id, data, week, at = _facts(envelope)
         state.put(OPP + opp_id, {"owner": data["owner"], "product_line": data["product_line"]})
         _count(state, data["owner"], week, "opportunities_opened")
 
-    def _on_OpportunityReassigned(
-        self, state: DocState, opp_id: str, data: Doc, week: str, at: str
-    ):
+    def _on_OpportunityReassigned(self, state: DocState, envelope: Envelope) -> None:
+        opp_id, data, week, at = _facts(envelope)
         opp = state.get(OPP + opp_id)
         if opp is not None:
             opp["owner"] = data["to_rep"]
             state.put(OPP + opp_id, opp)
 
-    def _on_OpportunityStageChanged(
-        self, state: DocState, opp_id: str, data: Doc, week: str, at: str
-    ):
+    def _on_OpportunityStageChanged(self, state: DocState, envelope: Envelope) -> None:
+        opp_id, data, week, at = _facts(envelope)
         opp = state.get(OPP + opp_id)
         if opp is None:
             return
@@ -161,12 +169,12 @@ class RepActivityProjection:
         if stage_rank(state, line, data["to_stage"]) > stage_rank(state, line, data["from_stage"]):
             _count(state, opp["owner"], week, "stage_advances")
 
-    def _on_OpportunityFollowedUp(
-        self, state: DocState, opp_id: str, data: Doc, week: str, at: str
-    ):
+    def _on_OpportunityFollowedUp(self, state: DocState, envelope: Envelope) -> None:
+        opp_id, data, week, at = _facts(envelope)
         self._count_follow_up(state, data, week)
 
-    def _on_OpportunityWon(self, state: DocState, opp_id: str, data: Doc, week: str, at: str):
+    def _on_OpportunityWon(self, state: DocState, envelope: Envelope) -> None:
+        opp_id, data, week, at = _facts(envelope)
         opp = state.get(OPP + opp_id)
         if opp is None:
             return
@@ -175,7 +183,8 @@ class RepActivityProjection:
         row["won_amount"] = str(Decimal(row["won_amount"]) + Decimal(str(data["amount"])))
         _save_row(state, opp["owner"], week, row)
 
-    def _on_OpportunityLost(self, state: DocState, opp_id: str, data: Doc, week: str, at: str):
+    def _on_OpportunityLost(self, state: DocState, envelope: Envelope) -> None:
+        opp_id, data, week, at = _facts(envelope)
         opp = state.get(OPP + opp_id)
         if opp is not None:
             _count(state, opp["owner"], week, "lost_count")
@@ -185,6 +194,12 @@ class RepActivityProjection:
         row = _row(state, data["rep"], week)
         row["follow_ups"][data["method"]] = row["follow_ups"].get(data["method"], 0) + 1
         _save_row(state, data["rep"], week, row)
+
+
+def _facts(envelope: Envelope) -> tuple[str, Doc, str, str]:
+    """What a handler works with: the aggregate id, the data, the ISO week and the time."""
+    at = envelope["occurred_at"]
+    return envelope["aggregate_id"], envelope["data"], week_of(at), at
 
 
 def _row(state: DocState, rep: str, week: str) -> Doc:

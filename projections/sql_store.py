@@ -11,8 +11,8 @@ from contextlib import contextmanager
 
 import orjson
 
-from projections.database import Database
 from projections.state import Doc
+from store.database import Database
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS projection_docs (

@@ -4,11 +4,11 @@ they stayed (DESIGN.md §2)."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from projections.base import Envelope
+from projections.base import Envelope, Fold, Handler, updating
 from projections.filters import ReportFilter
 from projections.pipelines import WON_RANK, record_pipeline, stage_order, stage_rank
 from projections.state import Doc, DocState
@@ -28,44 +28,47 @@ class StageConversion:
     median_days: float | None
 
 
-class StageConversionProjection:
+class StageConversionProjection(Fold):
     """Folds each opportunity's stage visits: when it entered and left each stage, and how."""
 
     name = "stage_conversion"
 
-    def apply(self, state: DocState, envelope: Envelope) -> None:
-        kind, data, at = envelope["type"], envelope["data"], envelope["occurred_at"]
-        if kind == "PipelineDefined":
-            record_pipeline(state, envelope)
-            return
-        if envelope["aggregate_type"] != "opportunity":
-            return
-        key = OPP + envelope["aggregate_id"]
-        if kind == "OpportunityOpened":
-            doc: Doc = {"owner": data["owner"], "product_line": data["product_line"], "visits": []}
-            _enter(state, doc, data["stage"], at)
-            state.put(key, doc)
-            return
-        doc = state.get(key)  # type: ignore[assignment]
+    def __init__(self) -> None:
+        self.handlers = {
+            "PipelineDefined": record_pipeline,
+            "OpportunityOpened": _opened,
+            "OpportunityStageChanged": _moved("moved", lambda data: data["to_stage"]),
+            "OpportunityWon": _moved("won", lambda data: "won"),
+            "OpportunityLost": _moved("lost", lambda data: "lost"),
+            "OpportunityReopened": _moved("reopened", lambda data: data["stage"]),
+            "OpportunityReassigned": updating(OPP, _reassigned),
+        }
+
+
+def _opened(state: DocState, envelope: Envelope) -> None:
+    data = envelope["data"]
+    doc: Doc = {"owner": data["owner"], "product_line": data["product_line"], "visits": []}
+    _enter(state, doc, data["stage"], envelope["occurred_at"])
+    state.put(OPP + envelope["aggregate_id"], doc)
+
+
+def _moved(how: str, stage_entered: Callable[[Doc], str]) -> Handler:
+    """A handler ending the current visit (`how` it ended) and starting one in the next stage."""
+
+    def handle(state: DocState, envelope: Envelope) -> None:
+        key, at = OPP + envelope["aggregate_id"], envelope["occurred_at"]
+        doc = state.get(key)
         if doc is None:
             return
-        if kind == "OpportunityStageChanged":
-            _leave(doc, at, "moved")
-            _enter(state, doc, data["to_stage"], at)
-        elif kind == "OpportunityWon":
-            _leave(doc, at, "won")
-            _enter(state, doc, "won", at)
-        elif kind == "OpportunityLost":
-            _leave(doc, at, "lost")
-            _enter(state, doc, "lost", at)
-        elif kind == "OpportunityReopened":
-            _leave(doc, at, "reopened")
-            _enter(state, doc, data["stage"], at)
-        elif kind == "OpportunityReassigned":
-            doc["owner"] = data["to_rep"]
-        else:
-            return
+        _leave(doc, at, how)
+        _enter(state, doc, stage_entered(envelope["data"]), at)
         state.put(key, doc)
+
+    return handle
+
+
+def _reassigned(doc: Doc, envelope: Envelope) -> None:
+    doc["owner"] = envelope["data"]["to_rep"]
 
 
 def _enter(state: DocState, doc: Doc, stage: str, at: str) -> None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from api.settings import Settings
 from api.users import Role
 from domain.application import SalesPipeline
 from domain.context import CommandContext
+from store.event_store import open_pipeline
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # ISO week 2026-W48
 
@@ -44,7 +44,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def app() -> Iterator[SalesPipeline]:
-    application = SalesPipeline(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, claim_limit=3)
+    application = open_pipeline(claim_limit=3)
     yield application
     application.close()
 
@@ -73,24 +73,6 @@ def rita(clock: FakeClock) -> Actor:
 @pytest.fixture
 def maria(clock: FakeClock) -> Actor:
     return Actor("maria", clock)
-
-
-def capture(app: SalesPipeline, ctx: CommandContext, company: str = "ACME", **extra):
-    details = {
-        "source": "web",
-        "company": company,
-        "contact": {"name": "Li Lei", "phone": "13800001234", "email": "li@acme.cn"},
-        "budget": Decimal(150000),
-    }
-    details.update(extra)
-    return app.capture_lead(ctx, **details).id
-
-
-def open_deal(app: SalesPipeline, ctx: CommandContext, amount=100_000, **fields):
-    """Opens an opportunity with plain defaults; returns its id."""
-    details = {"name": "Deal", "customer": "ACME", "expected_close": date(2027, 1, 1)}
-    details.update(fields)
-    return app.open_opportunity(ctx, amount=Decimal(amount), **details).id
 
 
 USERS = (

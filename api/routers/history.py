@@ -11,9 +11,9 @@ from fastapi.responses import JSONResponse
 from api.access import check_lead_reader, check_opportunity
 from api.bootstrap import Container
 from api.dependencies import ContainerDep, UserDep
-from domain.application import HistoryPage
 from domain.leads import Lead
 from domain.opportunities import Opportunity
+from domain.results import HistoryPage
 
 router = APIRouter(tags=["audit"])
 After = Annotated[

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from api.access import check_lead, check_lead_reader, check_manager, check_rep_target
 from api.commands import CallDep, CommandCall, version_body
 from api.dependencies import ContainerDep, UserDep
-from api.routers.queries import AsOf, VersionQuery, state_response
+from api.routers.queries import AsOf, VersionQuery, report_states, state_response
 from api.schemas import (
     AssignLead,
     CaptureLead,
@@ -208,6 +208,6 @@ def get_pool(
     as_of: AsOf = None,
 ) -> JSONResponse:
     """Leads waiting in the pool, best tier first, contact details masked."""
-    state = container.report_states(as_of)["pool"]
+    state = report_states(container, as_of)["pool"]
     leads = pool_leads(state, tier=tier, source=source)
     return JSONResponse(json_ready({"leads": [vars(lead) for lead in leads]}))

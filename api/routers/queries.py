@@ -9,6 +9,10 @@ from fastapi import Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
+from api.bootstrap import Container
+from projections.replay import fold_until
+from projections.state import DocState
+
 AsOf = Annotated[
     AwareDatetime | None,
     Query(description="ISO-8601 time with offset: the answer as it was then"),
@@ -26,3 +30,11 @@ def as_of_text(as_of: datetime | None) -> str | None:
 
 
 Moment = Annotated[AwareDatetime | None, Query(description="ISO-8601 time with offset")]
+
+
+def report_states(container: Container, as_of: datetime | None) -> dict[str, DocState]:
+    """The read models now, or as they stood at `as_of` (folded afresh from the log)."""
+    if as_of is None:
+        container.after_command()
+        return {p.name: container.docs.reader(p.name) for p in container.projections}
+    return dict(fold_until(container.projections, container.public_envelopes(), as_of))

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from api.access import scoped_filter
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
-from api.routers.queries import AsOf, Moment, as_of_text
+from api.routers.queries import AsOf, Moment, as_of_text, report_states
 from domain.published import json_ready
 from projections.filters import ReportFilter
 from projections.funnel import funnel_report
@@ -40,7 +40,7 @@ def funnel(
     """Open opportunities per stage (count, amount, weighted amount) and the lead funnel."""
     filters = scoped_filter(user, ReportFilter(rep, team, product_line))
     report = funnel_report(
-        container.report_states(as_of)["funnel"], filters, container.users.teams()
+        report_states(container, as_of)["funnel"], filters, container.users.teams()
     )
     moment = as_of or container.clock.now()
     return JSONResponse(
@@ -70,7 +70,7 @@ def stage_conversion(
         raise ApiProblem(422, "Invalid Value", "since must be before until", "since")
     filters = scoped_filter(user, ReportFilter(rep, team, product_line))
     rows = stage_conversion_report(
-        container.report_states(as_of)["stage_conversion"],
+        report_states(container, as_of)["stage_conversion"],
         filters,
         container.users.teams(),
         since=since,
@@ -102,7 +102,7 @@ def rep_activity(
     _check_week(week)
     filters = scoped_filter(user, ReportFilter(rep, team, None))
     rows = rep_activity_report(
-        container.report_states(as_of)["rep_activity"], week, filters, container.users.teams()
+        report_states(container, as_of)["rep_activity"], week, filters, container.users.teams()
     )
     return JSONResponse(json_ready({"week": week, "rows": [asdict(r) for r in rows]}))
 

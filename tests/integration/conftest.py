@@ -16,7 +16,7 @@ from urllib.parse import urlparse, urlunparse
 import psycopg2
 import pytest
 
-from api.bootstrap import Container, build
+from api.bootstrap import Container, build, projector_of, relay_of
 from api.settings import Settings
 from bench.common import drop_database
 from consumers.kafka_io import delete_topics
@@ -116,8 +116,8 @@ class Pipeline:
 
     def __init__(self, container: Container) -> None:
         self.container = container
-        self.relay: Relay = container.relay()
-        self.projector: KafkaProjector = container.projector()
+        self.relay: Relay = relay_of(container)
+        self.projector: KafkaProjector = projector_of(container)
         self.projector.poll_ms = 50
 
     def drain(self) -> None:

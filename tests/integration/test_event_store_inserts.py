@@ -14,10 +14,12 @@ import psycopg2
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from api.event_store import COPY_FROM_EVENTS
 from api.settings import Settings
 from domain.application import SalesPipeline
-from tests.conftest import capture
+from store.event_store import open_pipeline
+from store.log_reader import all_envelopes
+from store.recorders import COPY_FROM_EVENTS
+from tests.builders import capture
 
 EVENTS_TABLE = "salespipeline_events"
 
@@ -55,7 +57,7 @@ def application(database_url: str, tmp_path, *, db_functions: bool) -> SalesPipe
     settings = Settings(
         data_dir=tmp_path, database_url=database_url, store_db_functions=db_functions
     )
-    return SalesPipeline(env=settings.event_store_env())
+    return open_pipeline(settings.event_store_env())
 
 
 @pytest.fixture
@@ -83,7 +85,7 @@ def test_a_save_of_several_events_waits_for_an_earlier_uncommitted_insert_too(
     ordered_app, database_url, request, ryan
 ):
     """A one-event save and a save of several go through different statements; both lock."""
-    source = SalesPipeline(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    source = open_pipeline()
     for n in range(3):
         capture(source, ryan(), company=f"Company {n}")
     several = list(source.recorder.select_notifications(start=1, limit=3))
@@ -104,14 +106,14 @@ def test_eventsourcings_own_function_does_not_wait_and_leaves_a_gap_below_a_visi
     capture(app, ryan())
     connection, drawn = request.getfixturevalue("uncommitted_insert")
     capture(app, ryan())  # returns at once, while the earlier id is still invisible
-    visible = [e["position"] for e in app.all_envelopes()]
+    visible = [e["position"] for e in all_envelopes(app)]
     assert drawn not in visible and visible[-1] > drawn
     connection.rollback()
     app.close()
 
 
 def test_a_large_batch_that_clashes_with_a_stored_version_writes_nothing(ordered_app, ryan):
-    source = SalesPipeline(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    source = open_pipeline()
     for n in range(COPY_FROM_EVENTS):
         capture(source, ryan(), company=f"Company {n}")
     batch = list(source.recorder.select_notifications(start=1, limit=10**6))

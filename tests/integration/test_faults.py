@@ -5,16 +5,14 @@ the store: nothing lost, nothing counted twice."""
 from __future__ import annotations
 
 import subprocess
-from datetime import date
-from decimal import Decimal
 
 import pytest
 
 from consumers.relay import RELAY
 from consumers.status import kafka_lag
-from domain.context import CommandContext
 from projections.replay import fold_until
-from tests.conftest import capture
+from store.log_reader import all_envelopes
+from tests.builders import play_leads
 from tests.integration.conftest import ROOT, wait_until
 from tests.integration.kafka_reading import envelopes, read_all
 
@@ -23,24 +21,19 @@ KAFKA_PID = ROOT / ".services" / "kafka" / "kafka.pid"
 
 
 def write_history(app, clock, leads: int) -> None:
-    for n in range(leads):
-        ctx = CommandContext(f"rep{n}", clock.now())  # one lead a rep: within the claim limit
-        lead = capture(app, ctx, company=f"Company {n}")
-        if n % 3 == 0:
-            app.claim_lead(ctx, lead)
-        if n % 6 == 0:
-            opp = app.convert_lead(
-                ctx,
-                lead,
-                name=f"Deal {n}",
-                amount=Decimal(1000 + n),
-                expected_close=date(2027, 1, 1),
-            ).opportunity_id
-            app.move_opportunity(ctx, opp, stage="proposal")
+    # one lead a rep: within the claim limit
+    play_leads(
+        app,
+        clock,
+        leads,
+        claimed=lambda n: n % 3 == 0,
+        converted=lambda n: n % 6 == 0,
+        hours_apart=0,
+    )
 
 
 def assert_everything_delivered_once_in_effect(container) -> None:
-    stored = [container.publish(e) for e in container.app.all_envelopes()]
+    stored = [container.publish(e) for e in all_envelopes(container.app)]
     published = envelopes(
         read_all(container.settings.kafka_bootstrap, container.settings.topic_prefix)
     )
@@ -53,7 +46,10 @@ def assert_everything_delivered_once_in_effect(container) -> None:
 
 
 def projectors_caught_up(container) -> bool:
-    lag = kafka_lag(container)
+    settings = container.settings
+    lag = kafka_lag(
+        settings.kafka_bootstrap, settings.topic_prefix, container.docs, container.projections
+    )
     return all(sum(partitions.values()) == 0 for partitions in lag.values())
 
 

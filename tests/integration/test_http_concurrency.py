@@ -15,6 +15,7 @@ import uvicorn
 
 from api.app import create_app
 from api.users import Role
+from store.log_reader import all_envelopes
 
 CLIENTS = 12
 ROUNDS = 4
@@ -68,6 +69,6 @@ def test_concurrent_stage_moves_one_winner_per_version(server, production, clock
         assert codes[200] == 1, codes
         assert codes[200] + codes[409] == CLIENTS, codes
         outcomes.update(codes)
-    history = [e for e in production.app.all_envelopes() if e["aggregate_id"] == opp]
+    history = [e for e in all_envelopes(production.app) if e["aggregate_id"] == opp]
     assert [e["aggregate_version"] for e in history] == list(range(1, ROUNDS + 2))
     assert outcomes[500] == 0

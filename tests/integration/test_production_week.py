@@ -13,7 +13,8 @@ import pytest
 from api.bootstrap import Container
 from domain.event_schemas import json_schema
 from projections.replay import fold_until
-from tests.e2e.test_week_of_activity import (  # noqa: F401 - the tests run here too
+from store.log_reader import all_envelopes
+from tests.e2e.http.test_week_of_activity import (  # noqa: F401 - the tests run here too
     test_a_manager_sees_the_funnel_of_their_own_team,
     test_a_pipeline_redefined_later_does_not_change_an_earlier_report,
     test_every_report_as_of_an_earlier_moment_equals_what_was_shown_then,
@@ -40,7 +41,7 @@ def test_read_models_built_through_kafka_equal_a_rebuild_from_the_store(
     week,  # noqa: F811 - the imported fixture, requested by name
     container,
 ):
-    envelopes = (container.publish(e) for e in container.app.all_envelopes())
+    envelopes = (container.publish(e) for e in all_envelopes(container.app))
     fresh = fold_until(container.projections, envelopes)
     for projection in container.projections:
         assert container.docs.all_docs(projection.name) == fresh[projection.name].docs
@@ -51,7 +52,7 @@ def test_every_message_on_kafka_validates_against_its_published_schema(
     container,
 ):
     records = read_all(container.settings.kafka_bootstrap, container.settings.topic_prefix)
-    assert len(records) == sum(1 for _ in container.app.all_envelopes())
+    assert len(records) == sum(1 for _ in all_envelopes(container.app))
     for record in records:
         message = json.loads(record.value)
         assert dict(record.headers)["type"].decode() == message["type"]

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
+from api.bootstrap import projector_of, relay_of
 from consumers.kafka_io import all_topics, make_consumer
 from consumers.projector import KafkaProjector
 from projections.replay import fold_until
-from tests.conftest import capture
+from tests.builders import play_leads
 
 
 def some_activity(app, rep) -> None:
-    for n in range(5):
-        lead = capture(app, rep(), company=f"Company {n}")
-        app.claim_lead(rep(), lead)
-        deal = app.convert_lead(
-            rep(), lead, name="d", amount=Decimal(100 + n), expected_close=date(2027, 1, 1)
-        ).opportunity_id
-        app.move_opportunity(rep(), deal, stage="proposal")
+    play_leads(app, rep.clock, 5, rep=lambda n: rep.name, hours_apart=0)
 
 
 def drain(projector, after_each=lambda: None) -> None:
@@ -33,11 +25,11 @@ def drain(projector, after_each=lambda: None) -> None:
 
 def test_read_models_at_different_offsets_each_apply_every_event_once(production, ryan, rita):
     app = production.app
-    relay = production.relay()
+    relay = relay_of(production)
     some_activity(app, ryan)
     while relay.run_once():
         pass
-    funnel_only = production.projector(["funnel"])
+    funnel_only = projector_of(production, ["funnel"])
     drain(funnel_only)
     funnel_only.close()
     funnel_before = production.docs.positions("funnel")
@@ -47,7 +39,7 @@ def test_read_models_at_different_offsets_each_apply_every_event_once(production
     while relay.run_once():
         pass
     settings = production.settings
-    everything = KafkaProjector(  # as production.projector() builds it, in batches of 7
+    everything = KafkaProjector(  # as projector_of(production) builds it, in batches of 7
         production.projections,
         production.docs,
         make_consumer(settings.kafka_bootstrap, "small-batches", max_poll_records=7),

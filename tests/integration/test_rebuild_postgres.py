@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import date
-from decimal import Decimal
 
-from api.rebuild_jobs import rebuild_in_jobs
+from api.bootstrap import rebuild_read_models
+from api.cli.read_models import behind_store
 from domain.context import CommandContext
 from projections.rebuild import first_difference
 from projections.replay import fold_log
-from tests.conftest import capture
+from tests.builders import capture, play_leads
 from tests.integration.conftest import Pipeline
 
 
 def test_live_read_models_built_through_kafka_verify_and_survive_a_rebuild(production, clock):
     pipeline = Pipeline(production)
     app = production.app
-    for n in range(20):
-        ctx = CommandContext(f"rep{n}", clock.advance(hours=1))
-        lead = capture(app, ctx, company=f"Company {n}")
-        app.claim_lead(ctx, lead)
-        if n % 2:
-            opp = app.convert_lead(
-                ctx, lead, name="d", amount=Decimal(n), expected_close=date(2027, 1, 1)
-            ).opportunity_id
-            app.move_opportunity(ctx, opp, stage="needs")
+    play_leads(app, clock, 20, converted=lambda n: n % 2 == 1, stage="needs")
     pipeline.drain()
-    assert production.lag_of(production.projections) == ""
+    assert behind_store(production, production.projections) == ""
     rebuilt = fold_log(production.projections, production.public_envelopes())
     for projection in production.projections:
         live = production.docs.all_docs(projection.name)
@@ -44,7 +35,7 @@ def test_live_read_models_built_through_kafka_verify_and_survive_a_rebuild(produ
     assert difference is not None and difference.key == key
 
     # as `salesledger rebuild --jobs 2` runs it: two processes, two groups of read models
-    rebuild_in_jobs(production, production.projections, None, jobs=2)
+    rebuild_read_models(production, production.projections, None, jobs=2)
     capture(app, CommandContext("late", clock.advance(hours=1)), company="After the rebuild")
     pipeline.drain()
     after = fold_log(production.projections, production.public_envelopes())

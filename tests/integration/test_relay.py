@@ -13,12 +13,13 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from kafka.errors import KafkaError
 
-from api.bootstrap import build
+from api.bootstrap import build, relay_of
 from consumers.kafka_io import make_producer
-from consumers.relay import RELAY, Relay
+from consumers.relay import RELAY, LogMessages, Relay
 from domain.context import CommandContext
 from domain.errors import NotAllowedNow
-from tests.conftest import capture
+from store.log_reader import all_envelopes
+from tests.builders import capture
 from tests.integration.kafka_reading import envelopes, read_all
 
 WRITERS = 8
@@ -64,7 +65,7 @@ def test_every_event_reaches_kafka_while_many_writers_commit_concurrently(
 ):
     settings = production_settings.model_copy(update={"store_db_functions": db_functions})
     container = build(settings, clock=clock)
-    relay = container.relay(read_ahead=read_ahead)
+    relay = relay_of(container, read_ahead=read_ahead)
     if read_ahead:
         relay.batch_size = 7  # full batches, so the child reads ahead, meeting the gaps too
     stop = threading.Event()
@@ -77,7 +78,7 @@ def test_every_event_reaches_kafka_while_many_writers_commit_concurrently(
         relaying.join()  # one relay at a time: two would both send the same batch
         while relay.lag():
             relay.run_once()
-    stored = [container.publish(e) for e in container.app.all_envelopes()]
+    stored = [container.publish(e) for e in all_envelopes(container.app)]
     published = envelopes(read_all(kafka, topic_prefix))
     assert {(e["aggregate_id"], e["aggregate_version"]) for e in published} == {
         (e["aggregate_id"], e["aggregate_version"]) for e in stored
@@ -96,7 +97,7 @@ def test_published_messages_follow_the_contract_and_carry_no_contact_details(
     production, kafka, topic_prefix, ryan
 ):
     lead = capture(production.app, ryan())
-    relay = production.relay()
+    relay = relay_of(production)
     relay.run_once()
     relay.close()
     records = read_all(kafka, topic_prefix)
@@ -125,8 +126,11 @@ def test_position_is_recorded_only_after_kafka_acknowledged(production, kafka, r
         production.app,
         production.positions,
         producer,
-        production.publish,
-        "never-created-" + production.settings.topic_prefix,
+        LogMessages(
+            production.app,
+            production.publish,
+            "never-created-" + production.settings.topic_prefix,
+        ),
         ack_timeout=5,
     )
     with pytest.raises(KafkaError):
@@ -149,7 +153,7 @@ def test_a_gap_left_by_a_rolled_back_insert_is_waited_for_then_passed(
     with pytest.raises(IntegrityError):
         app.save(second)  # rolled back, but its notification id is gone for good
     capture(app, ryan())
-    positions = [e["position"] for e in app.all_envelopes()]
+    positions = [e["position"] for e in all_envelopes(app)]
     assert positions[-1] - positions[-2] == 2  # the gap
 
     now = [0.0]
@@ -157,12 +161,11 @@ def test_a_gap_left_by_a_rolled_back_insert_is_waited_for_then_passed(
         app,
         production.positions,
         partial(make_producer, kafka),
-        production.publish,
-        topic_prefix,
+        LogMessages(app, production.publish, topic_prefix),
         gap_timeout=5,
         monotonic=lambda: now[0],
     )
-    production.relay().close()  # creates the topics
+    relay_of(production).close()  # creates the topics
     assert relay.run_once() == 2  # up to the gap
     assert relay.run_once() == 0  # waiting: the gap might still fill
     now[0] = 5.1

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
-from api.event_store import COPY_FROM_EVENTS
-from consumers.backup import export_lines, import_lines
-from domain.context import CommandContext
 from projections.replay import fold_until
-from tests.conftest import capture
+from store.backup import export_lines, import_lines
+from store.log_reader import all_envelopes
+from store.recorders import COPY_FROM_EVENTS
+from tests.builders import play_leads
 
 
 def test_sqlite_export_restores_into_postgres(container, production, clock):
     """Enough events that the import goes through COPY rather than the insert function."""
     app = container.app
-    for n in range(30):
-        ctx = CommandContext(f"rep{n}", clock.advance(hours=1))
-        lead = capture(app, ctx, company=f"Company {n}")
-        app.claim_lead(ctx, lead)
-        opp = app.convert_lead(
-            ctx, lead, name="d", amount=Decimal("1234.56"), expected_close=date(2027, 1, 1)
-        ).opportunity_id
-        app.move_opportunity(ctx, opp, stage="proposal")
+    play_leads(app, clock, 30, amount=lambda n: Decimal("1234.56"))
     imported = import_lines(production.app, export_lines(app))
     assert imported.events == app.last_position() > COPY_FROM_EVENTS
-    assert [e["position"] for e in production.app.all_envelopes()] == [
-        e["position"] for e in app.all_envelopes()
+    assert [e["position"] for e in all_envelopes(production.app)] == [
+        e["position"] for e in all_envelopes(app)
     ]
     production.audit.seal()
     assert production.audit.verify() is None

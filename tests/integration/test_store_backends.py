@@ -19,10 +19,12 @@ from domain.application import SalesPipeline
 from domain.context import CommandContext
 from domain.errors import NotAllowedNow
 from projections.catalog import all_projections
-from projections.database import Database
 from projections.replay import fold_until
 from projections.sql_store import SqlDocStore
-from tests.conftest import capture, open_deal
+from store.database import Database
+from store.event_store import open_pipeline
+from store.log_reader import LogReader, all_envelopes
+from tests.builders import capture, open_deal
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -39,7 +41,7 @@ def backend(settings, tmp_path) -> Iterator[tuple[SalesPipeline, SqlDocStore]]:
         db = Database.sqlite(str(tmp_path / "rm.sqlite"))
     else:
         db = Database.postgres(partial(psycopg2.connect, settings.database_url))
-    app = SalesPipeline(env=settings.event_store_env(), claim_limit=3)
+    app = open_pipeline(settings.event_store_env(), claim_limit=3)
     store = SqlDocStore(db)
     yield app, store
     app.close()
@@ -50,7 +52,7 @@ def backend(settings, tmp_path) -> Iterator[tuple[SalesPipeline, SqlDocStore]]:
 def second_process(backend, settings) -> Iterator[SalesPipeline]:
     """Another application on the same store, with its own aggregate cache (as a second API
     process would have)."""
-    other = SalesPipeline(env=settings.event_store_env(), claim_limit=3)
+    other = open_pipeline(settings.event_store_env(), claim_limit=3)
     yield other
     other.close()
 
@@ -65,7 +67,7 @@ def test_log_rows_are_the_stored_notifications_as_plain_tuples(backend, ryan):
     assert [(position, UUID(text), *rest) for position, text, *rest in rows] == [
         (n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notifications
     ]
-    assert [e["position"] for e in app.read_envelopes(0, 100).envelopes][:2] == [1, 2]
+    assert [e["position"] for e in LogReader(app).envelopes(0, 100).envelopes][:2] == [1, 2]
 
 
 def test_events_come_back_in_the_order_they_were_saved(backend, ryan):
@@ -73,7 +75,7 @@ def test_events_come_back_in_the_order_they_were_saved(backend, ryan):
     lead = capture(app, ryan())
     app.claim_lead(ryan(), lead)
     app.release_lead(ryan(), lead, reason="x")
-    envelopes = [e for e in app.all_envelopes() if e["aggregate_id"] == str(lead)]
+    envelopes = [e for e in all_envelopes(app) if e["aggregate_id"] == str(lead)]
     assert [e["type"] for e in envelopes] == ["LeadCaptured", "LeadClaimed", "LeadReleased"]
     positions = [e["position"] for e in envelopes]
     assert positions == sorted(positions)
@@ -162,7 +164,7 @@ def test_read_models_follow_the_store_and_equal_a_fresh_fold(backend, ryan, rita
     app.move_opportunity(ryan(), opp, stage="proposal")
     app.claim_lead(rita(), capture(app, rita()))
     follower.catch_up()
-    fresh = fold_until(projections, app.all_envelopes())
+    fresh = fold_until(projections, all_envelopes(app))
     for projection in projections:
         assert store.all_docs(projection.name) == fresh[projection.name].docs
     assert follower.lag() == {p.name: 0 for p in projections}

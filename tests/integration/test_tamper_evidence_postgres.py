@@ -10,7 +10,7 @@ import psycopg2
 import pytest
 
 from domain.context import CommandContext
-from tests.conftest import capture
+from tests.builders import capture
 
 TABLE = "salespipeline_events"
 

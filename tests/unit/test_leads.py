@@ -3,7 +3,6 @@ from decimal import Decimal
 
 import pytest
 
-from domain.application import VersionConflict
 from domain.errors import InvalidValue, NotFound
 from domain.followups import FollowUp
 from domain.leads import (
@@ -14,7 +13,9 @@ from domain.leads import (
     LeadStatusConflict,
 )
 from domain.scoring import Authority
-from tests.conftest import capture
+from domain.service import VersionConflict
+from store.log_reader import all_envelopes
+from tests.builders import capture
 
 
 def test_captured_lead_sits_in_the_pool_unheld(app, ryan):
@@ -222,6 +223,6 @@ def test_lead_state_at_an_earlier_version_and_time(app, ryan, clock):
 def test_every_event_records_the_acting_user_and_correlation_id(app, ryan, maria):
     lead_id = capture(app, maria())
     app.claim_lead(ryan(), lead_id)
-    events = [e for e in app.all_envelopes() if e["aggregate_id"] == str(lead_id)]
+    events = [e for e in all_envelopes(app) if e["aggregate_id"] == str(lead_id)]
     assert [e["actor"] for e in events] == ["maria", "ryan"]
     assert all(e["correlation_id"] for e in events)

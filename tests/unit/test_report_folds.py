@@ -13,14 +13,16 @@ from projections.funnel import FunnelStage, LeadFunnel, funnel_report
 from projections.rep_activity import rep_activity_report
 from projections.replay import fold_until
 from projections.stage_conversion import StageConversion, stage_conversion_report
-from tests.conftest import MONDAY, capture, open_deal
+from store.log_reader import all_envelopes
+from tests.builders import capture, open_deal
+from tests.conftest import MONDAY
 
 TEAMS = {"ryan": "east", "rita": "east", "maria": "east", "will": "west"}
 ANYONE = ReportFilter()
 
 
 def fold(app):
-    return fold_until(all_projections(), app.all_envelopes())
+    return fold_until(all_projections(), all_envelopes(app))
 
 
 class TestFunnel:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from domain.fast_envelopes import EnvelopeReader, row_of
 from domain.published import envelope_of
-from tests.unit.test_event_schemas import every_kind_of_event
+from store.envelopes import EnvelopeReader, row_of
+from tests.builders import every_kind_of_event
 
 
 def test_direct_envelopes_equal_the_mappers_for_every_event_type(app, ryan, maria, clock):
@@ -27,7 +27,7 @@ def test_direct_envelopes_equal_the_mappers_for_every_event_type(app, ryan, mari
 def test_event_ids_are_the_uuid5_of_aggregate_and_version():
     from uuid import uuid4, uuid5
 
-    from domain.fast_envelopes import _event_id
+    from store.envelopes import _event_id
 
     for version in (1, 9, 10, 12345):
         aggregate = uuid4()
@@ -35,6 +35,6 @@ def test_event_ids_are_the_uuid5_of_aggregate_and_version():
 
 
 def test_a_stored_integer_beyond_64_bits_still_decodes():
-    from domain.fast_envelopes import _loads
+    from store.envelopes import _loads
 
     assert _loads(b'{"n": 1180591620717411303424}') == {"n": 2**70}

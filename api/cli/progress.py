@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tqdm import tqdm
 
-if TYPE_CHECKING:
-    from api.bootstrap import Container
-
 
 @contextmanager
-def progress_bar(container: Container, what: str) -> Iterator[Callable[[dict[str, Any]], None]]:
-    """Yields a callback to give each envelope read; the bar counts log positions."""
-    total = container.app.last_position()
+def progress_bar(total: int, what: str) -> Iterator[Callable[[dict[str, Any]], None]]:
+    """Yields a callback to give each envelope read; the bar counts log positions up to
+    `total` (the store's last position)."""
     with tqdm(total=total, unit="ev", unit_scale=True, desc=what, mininterval=0.5) as bar:
         reached = [0]
 

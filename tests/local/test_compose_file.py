@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from api.cli import _parser
+from api.cli import parser_of_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"
@@ -31,7 +31,9 @@ def test_compose_file_follows_the_compose_specification():
 def test_every_salesledger_service_runs_a_command_the_project_has(service):
     command = yaml.safe_load(COMPOSE.read_text())["services"][service]["command"]
     assert command[0] == "salesledger"
-    _parser().parse_args(command[1:])  # exits with an error for an unknown command or flag
+    parser_of_commands().parse_args(
+        command[1:]
+    )  # exits with an error for an unknown command or flag
 
 
 def test_the_topology_has_postgres_kafka_and_every_role():

@@ -15,9 +15,11 @@ from domain.followups import FollowUp
 from domain.scoring import Authority
 from projections.base import fold
 from projections.catalog import all_projections
-from projections.database import Database
 from projections.replay import fold_until
 from projections.sql_store import SqlDocStore
+from store.database import Database
+from store.event_store import open_pipeline
+from store.log_reader import all_envelopes
 from tests.conftest import MONDAY
 
 REPS = ("ryan", "rita", "will")
@@ -130,13 +132,13 @@ def run(app: SalesPipeline, ops, follower: StoreFollower) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(operation, min_size=10, max_size=80))
 def test_read_models_equal_a_fresh_fold_of_the_store(ops):
-    app = SalesPipeline(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, claim_limit=3)
+    app = open_pipeline(claim_limit=3)
     store = SqlDocStore(Database.sqlite(":memory:"))
     projections = all_projections()
     follower = StoreFollower(app, store, projections, publish=lambda e: e, batch_size=7)
     run(app, ops, follower)
     follower.catch_up()
-    envelopes = list(app.all_envelopes())
+    envelopes = list(all_envelopes(app))
     target(len(envelopes))  # steer towards long histories
     fresh = fold_until(projections, envelopes)
     for projection in projections:

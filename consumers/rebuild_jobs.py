@@ -11,28 +11,29 @@ the result is the same as one process's.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from multiprocessing import get_context
-from typing import Any
 
-from api.bootstrap import Container, build
-from api.settings import Settings
 from consumers.child_process import exit_with_parent
-from projections.base import Projection
+from projections.base import Envelope, Projection
 from projections.rebuild import rebuild
 from projections.replay import Rebuilt
+from projections.sql_store import SqlDocStore
 
 # Below this many log positions a second process costs more to start than it saves.
 PARALLEL_FROM = 100_000
 # Relative time each read model takes to fold (measured on a seeded million-event log:
 # rep activity takes about as long as the other three together).
 FOLD_COST = {"rep_activity": 3}
+# Rebuilds the named read models in a process of its own (picklable: the child is spawned);
+# returns how many events it folded.
+GroupRebuild = Callable[[list[str], "datetime | None"], int]
 
 
-def default_jobs(container: Container) -> int:
-    if container.app.last_position() < PARALLEL_FROM:
+def default_jobs(log_positions: int) -> int:
+    if log_positions < PARALLEL_FROM:
         return 1
     return min(2, os.cpu_count() or 1)
 
@@ -49,34 +50,25 @@ def groups_of(projections: list[Projection], jobs: int) -> list[list[Projection]
 
 
 def rebuild_in_jobs(
-    container: Container,
     projections: list[Projection],
+    read_after: Callable[[int], Iterable[Envelope]],
+    store: SqlDocStore,
+    rebuild_group: GroupRebuild,
     until: datetime | None,
     jobs: int,
-    on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_event: Callable[[Envelope], None] | None = None,
 ) -> Rebuilt:
-    """Rebuilds the read models in `jobs` processes (this one and jobs - 1 others); returns
-    this process's result, whose event count is the whole log's."""
+    """Rebuilds the read models in `jobs` processes (this one, and jobs - 1 others each
+    running `rebuild_group`); returns this process's result, whose event count is the whole
+    log's."""
     mine, *others = groups_of(projections, jobs)
     if not others:
-        return rebuild(mine, container.public_envelopes, container.docs, until, on_event)
+        return rebuild(mine, read_after, store, until, on_event)
     with ProcessPoolExecutor(
         len(others), mp_context=get_context("spawn"), initializer=exit_with_parent
     ) as pool:
-        running = [
-            pool.submit(_rebuild_group, container.settings, [p.name for p in group], until)
-            for group in others
-        ]
-        rebuilt = rebuild(mine, container.public_envelopes, container.docs, until, on_event)
+        running = [pool.submit(rebuild_group, [p.name for p in group], until) for group in others]
+        rebuilt = rebuild(mine, read_after, store, until, on_event)
         for job in running:
             job.result()  # raises what failed there
     return rebuilt
-
-
-def _rebuild_group(settings: Settings, names: list[str], until: datetime | None) -> int:
-    container = build(settings)
-    try:
-        projections = container.chosen_projections(names)
-        return rebuild(projections, container.public_envelopes, container.docs, until).events
-    finally:
-        container.close()

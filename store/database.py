@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg2
+
 # "VALUES (?, ?, ?)": the one row of an INSERT, and its placeholders
 _ONE_ROW_VALUES = re.compile(r"VALUES (\((?:\?, )*\?\))")
 
@@ -124,3 +126,23 @@ class Database:
 
     def _sql(self, statement: str) -> str:
         return statement.replace("?", self._placeholder)
+
+
+SCHEMA_LOCK = 0x5A1E5_1ED6E  # any constant: one PostgreSQL advisory lock for schema set-up
+
+
+@contextmanager
+def schema_lock(database_url: str | None) -> Iterator[None]:
+    """Processes starting together (api, relay, projector) create tables, functions and
+    triggers one at a time: PostgreSQL refuses concurrent CREATE OR REPLACE of one function."""
+    if database_url is None:
+        yield
+        return
+    connection = psycopg2.connect(database_url)
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        yield
+    finally:
+        connection.close()  # ends the session, and with it the lock

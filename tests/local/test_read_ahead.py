@@ -85,7 +85,7 @@ def test_with_a_local_reader_only_batches_read_ahead_come_from_the_child():
 PARENT = """
 import sys
 from functools import partial
-from tests.unit.test_read_ahead import make_numbered_log
+from tests.local.test_read_ahead import make_numbered_log
 from consumers.read_ahead import ReadAhead
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import pytest
 
 from domain.context import CommandContext
 from domain.errors import NotAllowedNow
+from store.log_reader import all_envelopes
 
 pytestmark = pytest.mark.e2e
 WRITERS = 8
@@ -44,5 +45,5 @@ def test_concurrent_moves_on_one_version_let_exactly_one_win(container, clock):
     assert outcomes.count("won") == 1
     assert outcomes.count("conflict") == WRITERS - 1
     assert app.get_opportunity(opp).version == 2
-    events = [e for e in app.all_envelopes() if e["aggregate_id"] == str(opp)]
+    events = [e for e in all_envelopes(app) if e["aggregate_id"] == str(opp)]
     assert [e["aggregate_version"] for e in events] == [1, 2]

@@ -14,7 +14,7 @@ from api.cli import main
 from api.settings import Settings
 from api.users import Role
 from tests.conftest import Api
-from tests.e2e.test_week_of_activity import week  # noqa: F401 - the scripted week
+from tests.e2e.http.test_week_of_activity import week  # noqa: F401 - the scripted week
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +65,7 @@ def test_a_full_export_restores_into_an_empty_store_with_equal_reports(
 def test_incremental_exports_restore_in_order_and_refuse_out_of_order(
     container, ryan, tmp_path, embedded_env, capsys
 ):
-    from tests.conftest import capture
+    from tests.builders import capture
 
     capture(container.app, ryan(), company="First")
     embedded_env(container.settings.data_dir)

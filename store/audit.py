@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,12 +20,12 @@ from eventsourcing.persistence import Notification
 
 from domain.application import SalesPipeline
 from domain.chain import GENESIS, chain_of
-from projections.database import Database
+from store.database import Database
+from store.log_reader import LogReader
 
 SEALS = """CREATE TABLE IF NOT EXISTS audit_log_seals (
     position BIGINT PRIMARY KEY,
     chain TEXT NOT NULL)"""
-READ_BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class AuditTrail:
 
     def __init__(self, app: SalesPipeline, db: Database) -> None:
         self.app = app
+        self.log = LogReader(app)
         self.db = db
         with db.transaction():
             db.execute(SEALS)
@@ -70,7 +71,7 @@ class AuditTrail:
         Returns the position sealed (unchanged if there was nothing new)."""
         position, chain = self.last_seal()
         sealed = position
-        for notification in self._notifications(after=position, up_to=up_to):
+        for notification in self.log.notifications(after=position, up_to=up_to):
             chain = log_link(chain, notification.id, self._stored_chain(notification))
             sealed = notification.id
         if sealed != position:
@@ -105,7 +106,7 @@ class AuditTrail:
         heads: dict[Any, tuple[int, str]] = {}
         log_chain = GENESIS
         last_position = 0
-        for notification in self._notifications(after=0):
+        for notification in self.log.notifications(after=0):
             if next_seal < len(seals) and seals[next_seal][0] < notification.id:
                 return Breach(seals[next_seal][0], "", None, "the sealed event was removed")
             breach = self._check_event(notification, heads)
@@ -152,17 +153,6 @@ class AuditTrail:
             return Breach(*where, "the stored event was altered: its hash does not match")
         heads[aggregate_id] = (notification.originator_version, stored)
         return None
-
-    def _notifications(self, after: int, up_to: int | None = None) -> Iterator[Notification]:
-        position = after
-        while True:
-            batch = self.app.recorder.select_notifications(
-                start=position, limit=READ_BATCH, stop=up_to, inclusive_of_start=False
-            )
-            if not batch:
-                return
-            yield from batch
-            position = batch[-1].id
 
     def _stored_chain(self, notification: Notification) -> str:
         if self.app.mapper.cipher is None and self.app.mapper.compressor is None:

@@ -13,10 +13,12 @@ import pytest
 from api.bootstrap import build
 from api.cli import main
 from api.settings import Settings
-from consumers.audit import AuditTrail
 from domain.context import CommandContext
-from projections.database import Database
-from tests.conftest import FakeClock, capture
+from store.audit import AuditTrail
+from store.database import Database
+from store.log_reader import LogReader
+from tests.builders import capture
+from tests.conftest import FakeClock
 
 pytestmark = pytest.mark.e2e
 
@@ -124,7 +126,7 @@ def test_sealing_what_a_consumer_just_read_gives_the_chain_a_full_read_gives(
         app.claim_lead(
             CommandContext("ryan", clock.now()), capture(app, CommandContext("ryan", clock.now()))
         )
-    entries = app.read_log(0)
+    entries = LogReader(app).entries(0)
     read_again = AuditTrail(app, Database.sqlite(str(tmp_path / "a.sqlite")))
     from_entries = AuditTrail(app, Database.sqlite(str(tmp_path / "b.sqlite")))
     middle = len(entries) // 2
@@ -139,7 +141,7 @@ def test_sealing_what_a_consumer_just_read_gives_the_chain_a_full_read_gives(
     app.claim_lead(
         CommandContext("rita", clock.now()), capture(app, CommandContext("rita", clock.now()))
     )
-    late = app.read_log(entries[middle].position)
+    late = LogReader(app).entries(entries[middle].position)
     from_entries.seal_read(entries[middle].position, [(e.position, e.chain) for e in late])
     read_again.seal()
     assert from_entries.last_seal() == read_again.last_seal()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from api.users import Role, UserDirectory
-from projections.database import Database
+from store.database import Database
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -8,12 +8,13 @@ import pytest
 from consumers.in_process import STORE_SOURCE, StoreFollower
 from projections.base import fold, fold_all, keys_read
 from projections.catalog import all_projections
-from projections.database import Database
 from projections.funnel import FunnelProjection
 from projections.replay import fold_until
 from projections.sql_store import SqlDocStore
 from projections.state import MemoryState
-from tests.conftest import capture
+from store.database import Database
+from store.log_reader import all_envelopes
+from tests.builders import capture
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def history(app, ryan):
         ryan(), name="x", customer="y", amount=Decimal(10), expected_close=date(2027, 1, 1)
     ).id
     app.move_opportunity(ryan(), opp, stage="needs")
-    return list(app.all_envelopes())
+    return list(all_envelopes(app))
 
 
 def test_applying_the_same_event_twice_changes_nothing(store, app, ryan):
@@ -75,13 +76,13 @@ def test_follower_resumes_from_its_stored_position(store, app, ryan):
     restarted = StoreFollower(app, store, projections, publish=lambda e: e)
     assert restarted.run_once() == 1
     assert restarted.run_once() == 0
-    assert store.reader("funnel").get("lead:" + str(list(app.all_envelopes())[-1]["aggregate_id"]))
+    assert store.reader("funnel").get("lead:" + str(list(all_envelopes(app))[-1]["aggregate_id"]))
 
 
 def test_a_batch_loads_the_documents_it_will_read_in_one_query(store, app, ryan, rita):
     for rep in (ryan, rita, ryan):
         history(app, rep)
-    envelopes = list(app.all_envelopes())
+    envelopes = list(all_envelopes(app))
     first, rest = envelopes[:4], envelopes[4:]
     for projection in all_projections():
         with store.batch(projection.name) as state:

@@ -35,10 +35,11 @@ from eventsourcing.utils import retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from domain.fast_envelopes import LogRow
+from store.envelopes import LogRow
 
-ORDERED_RECORDER_TOPIC = "api.event_store:OrderedInsertRecorder"
-SQLITE_RECORDER_TOPIC = "api.event_store:SQLiteLogRecorder"
+ORDERED_RECORDER_TOPIC = "store.recorders:OrderedInsertRecorder"
+FUNCTION_RECORDER_TOPIC = "store.recorders:PostgresLogRecorder"
+SQLITE_RECORDER_TOPIC = "store.recorders:SQLiteLogRecorder"
 
 
 class SQLiteLogRecorder(SQLiteApplicationRecorder):
@@ -57,7 +58,27 @@ class SQLiteLogRecorder(SQLiteApplicationRecorder):
 COPY_FROM_EVENTS = 100  # events in one save from which COPY is quicker than the function
 
 
-class OrderedInsertRecorder(PostgresApplicationRecorder):
+class PostgresLogRecorder(PostgresApplicationRecorder):
+    """eventsourcing's PostgreSQL recorder, reading the log as plain rows."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.log_rows_statement = SQL(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state "
+            "FROM {schema}.{table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        ).format(schema=Identifier(datastore.schema), table=Identifier(self.events_table_name))
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_log_rows(self, after: int, limit: int) -> list[LogRow]:
+        with self.datastore.get_connection() as connection:
+            cursor = connection.cursor(row_factory=tuple_row)
+            cursor.execute(self.log_rows_statement, (after, limit), prepare=True)
+            return cursor.fetchall()
+
+
+class OrderedInsertRecorder(PostgresLogRecorder):
+    """Inserts through a function of our own that takes the table lock (see the module)."""
+
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         # A name of its own, so a deployment switching modes never runs the other definition.
@@ -118,21 +139,10 @@ class OrderedInsertRecorder(PostgresApplicationRecorder):
         self.copy_statement = SQL(
             "COPY {schema}.{table} (originator_id, originator_version, topic, state) FROM STDIN"
         ).format(**names)
-        self.log_rows_statement = SQL(
-            "SELECT notification_id, originator_id::text, originator_version, topic, state "
-            "FROM {schema}.{table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-        ).format(**names)
         self.ids_after_statement = SQL(
             "SELECT notification_id FROM {schema}.{table} WHERE notification_id > %s "
             "ORDER BY notification_id"
         ).format(**names)
-
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
-    def select_log_rows(self, after: int, limit: int) -> list[LogRow]:
-        with self.datastore.get_connection() as connection:
-            cursor = connection.cursor(row_factory=tuple_row)
-            cursor.execute(self.log_rows_statement, (after, limit), prepare=True)
-            return cursor.fetchall()
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any

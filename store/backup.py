@@ -27,10 +27,10 @@ from eventsourcing.utils import get_topic, resolve_topic
 from domain.application import SalesPipeline
 from domain.json_values import json_ready
 from domain.published import PUBLIC_TYPES, aggregate_type_of, event_id
+from store.log_reader import LogReader
 
 BASE_FIELDS = ("originator_id", "originator_version", "timestamp", "originator_topic")
 META_FIELDS = ("actor", "correlation_id", "chain")
-READ_BATCH = 5000
 WRITE_BATCH = 5000
 
 
@@ -42,17 +42,11 @@ def export_lines(
     until: datetime | None = None,
 ) -> Iterator[str]:
     """One JSON line per stored event after `after`, optionally within [since, until]."""
-    position = after
-    while batch := app.recorder.select_notifications(
-        start=position, limit=READ_BATCH, inclusive_of_start=False
-    ):
-        for notification in batch:
-            event = app.mapper.to_domain_event(notification)
-            if (since and event.timestamp < since) or (until and event.timestamp > until):
-                continue
-            record = _record(event, notification.topic, notification.id)
-            yield json.dumps(record, ensure_ascii=False)
-        position = batch[-1].id
+    for notification in LogReader(app).notifications(after, batch_size=5000):
+        event = app.mapper.to_domain_event(notification)
+        if (since and event.timestamp < since) or (until and event.timestamp > until):
+            continue
+        yield json.dumps(_record(event, notification.topic, notification.id), ensure_ascii=False)
 
 
 def _record(event: Any, topic: str, position: int) -> dict[str, Any]:

@@ -1,0 +1,244 @@
+"""The lead commands: capture, score, claim, assign, follow up, qualify, convert.
+
+Each is get → decide → save; the reps' workloads (who holds how many leads) are saved in the
+same transaction as the lead whose holder changed, so the claim limit holds under races.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.context import CommandContext
+from domain.followups import FollowUp
+from domain.leads import Lead
+from domain.opportunities import Opportunity
+from domain.pipeline_commands import PipelineCommands
+from domain.results import CommandResult, ConversionResult, ScoreResult
+from domain.scoring import Authority, ScoringRules
+from domain.service import command
+from domain.stages import DEFAULT_PRODUCT_LINE
+from domain.workloads import RepWorkload, workload_id
+
+
+class LeadCommands(PipelineCommands):
+    """Commands on leads, under the deployment's scoring rules and claim limit."""
+
+    rules: ScoringRules
+    claim_limit: int
+    currency: str
+
+    @command
+    def capture_lead(self, ctx: CommandContext, **details: Any) -> CommandResult:
+        lead = Lead.capture(ctx, **details)
+        return self._save(lead)
+
+    @command
+    def score_lead(
+        self,
+        ctx: CommandContext,
+        lead_id: UUID,
+        *,
+        budget: Decimal,
+        authority: Authority,
+        need_clear: bool,
+        timeline_days: int,
+        expected_version: int | None = None,
+    ) -> ScoreResult:
+        lead = self._get_lead(lead_id, expected_version)
+        lead.score_bant(
+            ctx,
+            self.rules,
+            budget=budget,
+            authority=authority,
+            need_clear=need_clear,
+            timeline_days=timeline_days,
+        )
+        result = self._save(lead)
+        return ScoreResult(**vars(result), score=lead.score or 0, tier=lead.tier or "")
+
+    @command
+    def claim_lead(
+        self, ctx: CommandContext, lead_id: UUID, *, expected_version: int | None = None
+    ) -> CommandResult:
+        lead = self._get_lead(lead_id, expected_version)
+        workload = self._workload(ctx.actor, ctx)
+        lead.claim(ctx, held_by_rep=workload.held_count, claim_limit=self.claim_limit)
+        workload.take(lead.id, ctx)
+        return self._save(lead, workload)
+
+    @command
+    def assign_lead(
+        self,
+        ctx: CommandContext,
+        lead_id: UUID,
+        *,
+        rep: str,
+        rule: str | None = None,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._change_lead(ctx, lead_id, expected_version, Lead.assign, rep=rep, rule=rule)
+
+    @command
+    def release_lead(
+        self,
+        ctx: CommandContext,
+        lead_id: UUID,
+        *,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._change_lead(ctx, lead_id, expected_version, Lead.release, reason=reason)
+
+    @command
+    def return_lead_to_pool(
+        self,
+        ctx: CommandContext,
+        lead_id: UUID,
+        *,
+        reason: str,
+        idle_days: int | None = None,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._change_lead(
+            ctx, lead_id, expected_version, Lead.return_to_pool, reason=reason, idle_days=idle_days
+        )
+
+    @command
+    def follow_up_lead(
+        self,
+        ctx: CommandContext,
+        lead_id: UUID,
+        follow_up: FollowUp,
+        *,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._change_lead(ctx, lead_id, expected_version, Lead.log_follow_up, follow_up)
+
+    @command
+    def qualify_lead(
+        self, ctx: CommandContext, lead_id: UUID, *, expected_version: int | None = None
+    ) -> CommandResult:
+        return self._change_lead(ctx, lead_id, expected_version, Lead.qualify)
+
+    @command
+    def disqualify_lead(
+        self,
+        ctx: CommandContext,
+        lead_id: UUID,
+        *,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._change_lead(ctx, lead_id, expected_version, Lead.disqualify, reason=reason)
+
+    @command
+    def nurture_lead(
+        self,
+        ctx: CommandContext,
+        lead_id: UUID,
+        *,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._change_lead(ctx, lead_id, expected_version, Lead.nurture, reason=reason)
+
+    @command
+    def reactivate_lead(
+        self, ctx: CommandContext, lead_id: UUID, *, expected_version: int | None = None
+    ) -> CommandResult:
+        return self._change_lead(ctx, lead_id, expected_version, Lead.reactivate)
+
+    @command
+    def correct_lead_details(
+        self,
+        ctx: CommandContext,
+        lead_id: UUID,
+        changes: dict[str, Any],
+        *,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._change_lead(ctx, lead_id, expected_version, Lead.correct_details, changes)
+
+    @command
+    def convert_lead(
+        self,
+        ctx: CommandContext,
+        lead_id: UUID,
+        *,
+        name: str,
+        amount: Decimal,
+        expected_close: date,
+        product_line: str | None = None,
+        expected_version: int | None = None,
+    ) -> ConversionResult:
+        """Opens an opportunity from the lead; both are saved atomically."""
+        lead = self._get_lead(lead_id, expected_version)
+        holder_before = lead.active_holder()
+        product_line = product_line or DEFAULT_PRODUCT_LINE
+        opportunity = Opportunity.open(
+            ctx,
+            self.stages_for(product_line),
+            name=name,
+            customer=lead.company,
+            owner=lead.holder or ctx.actor,
+            amount=amount,
+            currency=self.currency,
+            product_line=product_line,
+            expected_close=expected_close,
+            lead_id=lead.id,
+            opportunity_id=uuid4(),
+        )
+        lead.convert(ctx, opportunity_id=opportunity.id)
+        workloads = self._workload_changes(lead, holder_before, ctx)
+        result = self._save(lead, opportunity, *workloads)
+        return ConversionResult(
+            **vars(result),
+            opportunity_id=opportunity.id,
+            opportunity_version=opportunity.version,
+        )
+
+    def _change_lead(
+        self,
+        ctx: CommandContext,
+        lead_id: UUID,
+        expected_version: int | None,
+        command: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> CommandResult:
+        """Runs a lead command and keeps the reps' workloads in step with who holds the lead."""
+        lead = self._get_lead(lead_id, expected_version)
+        holder_before = lead.active_holder()
+        command(lead, ctx, *args, **kwargs)
+        return self._save(lead, *self._workload_changes(lead, holder_before, ctx))
+
+    def _workload_changes(
+        self, lead: Lead, holder_before: str | None, ctx: CommandContext
+    ) -> list[RepWorkload]:
+        holder_after = lead.active_holder()
+        if holder_before == holder_after:
+            return []
+        changed = []
+        if holder_before is not None:
+            before = self._workload(holder_before, ctx)
+            before.give_up(lead.id, ctx)
+            changed.append(before)
+        if holder_after is not None:
+            after = self._workload(holder_after, ctx)
+            after.take(lead.id, ctx)
+            changed.append(after)
+        return changed
+
+    def _workload(self, rep: str, ctx: CommandContext) -> RepWorkload:
+        try:
+            return self.repository.get(workload_id(rep))
+        except AggregateNotFoundError:
+            return RepWorkload.start(rep, ctx)
+
+    def _get_lead(self, lead_id: UUID, expected_version: int | None) -> Lead:
+        return self._get_expecting(Lead, lead_id, expected_version)

@@ -1,0 +1,161 @@
+"""The opportunity commands: open, move through the stages, change, follow up, win, lose."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from domain.context import CommandContext
+from domain.errors import InvalidValue
+from domain.followups import FollowUp
+from domain.leads import Lead
+from domain.opportunities import Opportunity
+from domain.pipeline_commands import PipelineCommands
+from domain.results import CommandResult
+from domain.service import command
+from domain.stages import DEFAULT_PRODUCT_LINE
+
+
+class OpportunityCommands(PipelineCommands):
+    """Commands on opportunities, in the deployment's currency."""
+
+    currency: str
+
+    @command
+    def open_opportunity(
+        self,
+        ctx: CommandContext,
+        *,
+        name: str,
+        customer: str,
+        amount: Decimal,
+        expected_close: date,
+        product_line: str | None = None,
+        owner: str | None = None,
+        lead_id: UUID | None = None,
+        currency: str | None = None,
+    ) -> CommandResult:
+        if currency is not None and currency != self.currency:
+            raise InvalidValue(
+                f"currency must be {self.currency} (the deployment's currency)", field="currency"
+            )
+        if lead_id is not None:
+            self._get(Lead, lead_id)
+        product_line = product_line or DEFAULT_PRODUCT_LINE
+        opportunity = Opportunity.open(
+            ctx,
+            self.stages_for(product_line),
+            name=name,
+            customer=customer,
+            owner=owner or ctx.actor,
+            amount=amount,
+            currency=self.currency,
+            product_line=product_line,
+            expected_close=expected_close,
+            lead_id=lead_id,
+        )
+        return self._save(opportunity)
+
+    @command
+    def move_opportunity(
+        self,
+        ctx: CommandContext,
+        opportunity_id: UUID,
+        *,
+        stage: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        opp = self._get_opportunity(opportunity_id, expected_version)
+        opp.move_to_stage(ctx, self.stages_for(opp.product_line), stage=stage)
+        return self._save(opp)
+
+    @command
+    def change_opportunity_amount(
+        self,
+        ctx: CommandContext,
+        opportunity_id: UUID,
+        *,
+        amount: Decimal,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        opp = self._get_opportunity(opportunity_id, expected_version)
+        opp.change_amount(ctx, amount=amount)
+        return self._save(opp)
+
+    @command
+    def change_opportunity_close_date(
+        self,
+        ctx: CommandContext,
+        opportunity_id: UUID,
+        *,
+        expected_close: date,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        opp = self._get_opportunity(opportunity_id, expected_version)
+        opp.change_close_date(ctx, expected_close=expected_close)
+        return self._save(opp)
+
+    @command
+    def reassign_opportunity(
+        self,
+        ctx: CommandContext,
+        opportunity_id: UUID,
+        *,
+        to_rep: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        opp = self._get_opportunity(opportunity_id, expected_version)
+        opp.reassign(ctx, to_rep=to_rep)
+        return self._save(opp)
+
+    @command
+    def follow_up_opportunity(
+        self,
+        ctx: CommandContext,
+        opportunity_id: UUID,
+        follow_up: FollowUp,
+        *,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        opp = self._get_opportunity(opportunity_id, expected_version)
+        opp.log_follow_up(ctx, follow_up)
+        return self._save(opp)
+
+    @command
+    def win_opportunity(
+        self,
+        ctx: CommandContext,
+        opportunity_id: UUID,
+        *,
+        amount: Decimal | None = None,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        opp = self._get_opportunity(opportunity_id, expected_version)
+        opp.win(ctx, amount=amount)
+        return self._save(opp)
+
+    @command
+    def lose_opportunity(
+        self,
+        ctx: CommandContext,
+        opportunity_id: UUID,
+        *,
+        reason: str,
+        competitor: str | None = None,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        opp = self._get_opportunity(opportunity_id, expected_version)
+        opp.lose(ctx, reason=reason, competitor=competitor)
+        return self._save(opp)
+
+    @command
+    def reopen_opportunity(
+        self, ctx: CommandContext, opportunity_id: UUID, *, expected_version: int | None = None
+    ) -> CommandResult:
+        opp = self._get_opportunity(opportunity_id, expected_version)
+        opp.reopen(ctx, self.stages_for(opp.product_line))
+        return self._save(opp)
+
+    def _get_opportunity(self, opportunity_id: UUID, expected_version: int | None) -> Opportunity:
+        return self._get_expecting(Opportunity, opportunity_id, expected_version)
