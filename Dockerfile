@@ -3,6 +3,7 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY domain domain
+COPY store store
 COPY projections projections
 COPY consumers consumers
 COPY api api

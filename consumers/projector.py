@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from kafka import ConsumerRebalanceListener, TopicPartition
@@ -152,12 +153,19 @@ class KafkaProjector:
         self.consumer.close(autocommit=False)
 
 
-def drain(projector: KafkaProjector, max_polls: int | None = None) -> None:
+def drain(
+    projector: KafkaProjector,
+    max_polls: int | None = None,
+    after_poll: Callable[[], object] | None = None,
+) -> None:
     """Polls until no lag is left: one pass more after the last message, and the consumer
-    assigned its partitions. With `max_polls`, gives up after that many (a test's bound)."""
+    assigned its partitions. With `max_polls`, gives up after that many (a test's bound);
+    `after_poll` is called after each poll."""
     polls = 0
     while True:
         read = projector.run_once()
+        if after_poll is not None:
+            after_poll()
         settled = not read and projector.consumer.assignment()
         if settled and sum(projector.lag().values()) == 0:
             return

@@ -20,7 +20,7 @@ from api.bootstrap import Container, build, projector_of, relay_of
 from api.settings import Settings
 from bench.common import drop_database
 from consumers.kafka_io import delete_topics
-from consumers.projector import KafkaProjector
+from consumers.projector import KafkaProjector, drain
 from consumers.relay import Relay
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,12 +123,7 @@ class Pipeline:
     def drain(self) -> None:
         while self.relay.run_once():
             pass
-        for _ in range(400):
-            read = self.projector.run_once()
-            settled = not read and self.projector.consumer.assignment()
-            if settled and sum(self.projector.lag().values()) == 0:
-                return
-        raise AssertionError("the projector did not catch up with Kafka")
+        drain(self.projector, max_polls=400)
 
     def close(self) -> None:
         self.projector.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from api.bootstrap import projector_of, relay_of
 from consumers.kafka_io import all_topics, make_consumer
 from consumers.projector import KafkaProjector
+from consumers.projector import drain as drain_consumer
 from projections.replay import fold_until
 from tests.builders import play_leads
 
@@ -13,14 +14,9 @@ def some_activity(app, rep) -> None:
     play_leads(app, rep.clock, 5, rep=lambda n: rep.name, hours_apart=0)
 
 
-def drain(projector, after_each=lambda: None) -> None:
+def drain(projector, after_each=None) -> None:
     projector.poll_ms = 50
-    for _ in range(400):
-        read = projector.run_once()
-        after_each()
-        if not read and projector.consumer.assignment() and not sum(projector.lag().values()):
-            return
-    raise AssertionError("the projector did not catch up")
+    drain_consumer(projector, max_polls=400, after_poll=after_each)
 
 
 def test_read_models_at_different_offsets_each_apply_every_event_once(production, ryan, rita):
