@@ -37,6 +37,13 @@ UPSERT_POSITION = (
     "INSERT INTO projection_positions (projection, source, position) VALUES (?, ?, ?) "
     "ON CONFLICT (projection, source) DO UPDATE SET position = excluded.position"
 )
+# A batch only ever moves a position forward: a process that lost a partition in a rebalance
+# while it folded a batch of it commits behind the new owner, whose offset must stay.
+ADVANCE_POSITION = (
+    "INSERT INTO projection_positions (projection, source, position) VALUES (?, ?, ?) "
+    "ON CONFLICT (projection, source) DO UPDATE SET position = {greatest}("
+    "projection_positions.position, excluded.position)"
+)
 
 
 class SqlDocStore:
@@ -44,6 +51,9 @@ class SqlDocStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._advance_position = ADVANCE_POSITION.format(
+            greatest="GREATEST" if db.is_postgres else "MAX"
+        )
         with db.transaction():
             for statement in SCHEMA:
                 db.execute(statement)
@@ -65,8 +75,17 @@ class SqlDocStore:
 
     @contextmanager
     def batches(self, projections: list[str]) -> Iterator[dict[str, BatchState]]:
-        """Write-through DocStates of several read models, committed all in one transaction."""
+        """Write-through DocStates of several read models, committed all in one transaction.
+
+        Documents are shared by aggregates on different partitions (applied-version buckets,
+        a rep's week), so two processes folding the same read model (two projectors of one
+        consumer group, two API processes without Kafka) would each read, change and write
+        them back, and the last commit would win. The batch therefore holds its read models'
+        writer locks from before its first read to its commit: the other process's batch
+        waits, then reads what this one wrote. Its fold skips what was applied meanwhile.
+        """
         with self.db.transaction():
+            self.db.lock_for_writing([f"read_model:{name}" for name in projections])
             states = {name: BatchState(self, name) for name in projections}
             yield states
             for name, state in states.items():
@@ -139,7 +158,7 @@ class SqlDocStore:
             self.db.executemany(UPSERT_DOC, docs)
         positions = [(projection, s, p) for s, p in sorted(state.new_positions.items())]
         if positions:
-            self.db.executemany(UPSERT_POSITION, positions)
+            self.db.executemany(self._advance_position, positions)
 
 
 class BatchState:

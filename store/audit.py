@@ -93,7 +93,9 @@ class AuditTrail:
     def _record_seal(self, position: int, chain: str) -> None:
         with self.db.transaction():
             self.db.execute(
-                "INSERT INTO audit_log_seals (position, chain) VALUES (?, ?)", (position, chain)
+                "INSERT INTO audit_log_seals (position, chain) VALUES (?, ?) "
+                "ON CONFLICT (position) DO NOTHING",  # another process sealed here first
+                (position, chain),
             )
 
     # --- verifying ---

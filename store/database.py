@@ -15,6 +15,10 @@ import psycopg2
 _ONE_ROW_VALUES = re.compile(r"VALUES (\((?:\?, )*\?\))")
 
 
+# The class (first key) of SalesLedger's transaction-scoped advisory locks on PostgreSQL.
+WRITER_LOCKS = 0x5A1E
+
+
 class Database:
     """A DB-API connection behind a lock; statements use `?` placeholders on both backends."""
 
@@ -48,6 +52,24 @@ class Database:
             except BaseException:
                 self._connection.rollback()
                 raise
+
+    def lock_for_writing(self, names: Sequence[str]) -> None:
+        """The first statement of a transaction that reads rows it will write back: waits
+        until no other process's transaction holds any of `names`, and holds them until this
+        one ends, so read-modify-write of shared rows is serialised across processes.
+
+        PostgreSQL: a transaction-scoped advisory lock per name (taken in name order, so two
+        transactions never wait for each other). SQLite: the database's write lock, taken
+        before the first read (BEGIN IMMEDIATE), which covers every name at once.
+        """
+        with self._lock:
+            if self.is_postgres:
+                for name in sorted(set(names)):
+                    self.execute(
+                        "SELECT pg_advisory_xact_lock(?, hashtext(?))", (WRITER_LOCKS, name)
+                    )
+            elif not self._connection.in_transaction:
+                self._connection.execute("BEGIN IMMEDIATE")
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> int:
         with self._lock:
