@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -22,37 +23,106 @@ from api.problems import ApiProblem
 from api.users import User
 from domain.context import CommandContext
 from domain.published import json_ready
-from domain.results import CommandResult
+from domain.results import CommandResult, ConversionResult, ScoreResult, recorded_result
+from store.log_reader import LogReader
 
 REPLAY_HEADER = "Idempotent-Replayed"
+Action = Callable[[], CommandResult]
 
 
-def run_command(
-    request: Request,
-    container: Container,
-    user: User,
-    request_fingerprint: str,
-    action: Callable[[], dict[str, Any]],
-    status_code: int = 200,
-) -> JSONResponse:
-    """Runs the action, or replays the first answer to the same Idempotency-Key."""
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return _respond(container, json_ready(action()), status_code)
-    if not 0 < len(key) <= MAX_HEADER_TOKEN:
-        raise ApiProblem(
-            422, "Invalid Header", "Idempotency-Key must be 1 to 200 characters", "Idempotency-Key"
+def result_body(result: CommandResult) -> dict[str, Any]:
+    """The answer to a command: the aggregate's id and new version, and what the result adds."""
+    body: dict[str, Any] = {"id": result.id, "version": result.version}
+    if isinstance(result, ScoreResult):
+        body = {"score": result.score, "tier": result.tier, **body}
+    if isinstance(result, ConversionResult):
+        body = {
+            "opportunity_id": result.opportunity_id,
+            "opportunity_version": result.opportunity_version,
+            **body,
+        }
+    return json_ready(body)
+
+
+@dataclass(frozen=True)
+class CommandCall:
+    """One command request: who calls, with which context, If-Match and body fingerprint."""
+
+    request: Request
+    container: Container
+    user: User
+    ctx: CommandContext
+    expected_version: int | None
+    fingerprint: str
+    idempotency_key: str | None
+
+    @property
+    def teams(self) -> dict[str, str | None]:
+        return self.container.users.teams()
+
+    def run(self, action: Action, status_code: int = 200) -> JSONResponse:
+        """Runs the command, or answers what it answered the first time this Idempotency-Key
+        was sent."""
+        if self.idempotency_key is None:
+            return self._respond(result_body(action()), status_code)
+        store, key, name = self.container.idempotency, self.idempotency_key, self.user.name
+        claimed = store.claim(
+            name, key, self.fingerprint, self._now(), self.ctx.correlation_id, self._position()
         )
-    store = container.idempotency
-    if not store.claim(user.name, key, request_fingerprint, container.clock.now()):
-        return _replay(store.find(user.name, key), request_fingerprint)
-    try:
-        body = json_ready(action())
-    except BaseException:
-        store.release(user.name, key)  # nothing was done: a retry may run it
-        raise
-    store.complete(user.name, key, status_code, body)
-    return _respond(container, body, status_code)
+        if not claimed:
+            stored = store.find(name, key)
+            if stored is None or stored.finished or not self._abandoned(stored):
+                return _replay(stored, self.fingerprint)
+            recovered = self._recover(stored, status_code)
+            if recovered is not None:
+                return recovered
+        try:
+            body = result_body(action())
+        except BaseException:
+            store.release(name, key)  # nothing was done: a retry may run it
+            raise
+        store.complete(name, key, status_code, body)
+        return self._respond(body, status_code)
+
+    def _abandoned(self, stored: StoredResponse) -> bool:
+        bound = timedelta(seconds=self.container.settings.idempotency_timeout)
+        return stored.fingerprint == self.fingerprint and stored.claimed_at + bound < self._now()
+
+    def _recover(self, abandoned: StoredResponse, status_code: int) -> JSONResponse | None:
+        """After the process that claimed the key died: the command's answer, rebuilt from the
+        events it stored; or None once this request has taken the claim to run the command."""
+        store, key, name = self.container.idempotency, self.idempotency_key, self.user.name
+        assert key is not None
+        if abandoned.correlation_id is not None and abandoned.after_position is not None:
+            bound = timedelta(seconds=self.container.settings.idempotency_timeout)
+            envelopes = LogReader(self.container.app).envelopes_of_command(
+                abandoned.after_position,
+                abandoned.correlation_id,
+                name,
+                decided_by=abandoned.claimed_at + bound,
+            )
+            result = recorded_result(envelopes)
+            if result is not None:
+                body = result_body(result)
+                store.complete(name, key, status_code, body)
+                return JSONResponse(body, status_code, headers={REPLAY_HEADER: "true"})
+        took = store.take_over(
+            name, key, abandoned, self._now(), self.ctx.correlation_id, self._position()
+        )
+        if took:
+            return None
+        return _replay(store.find(name, key), self.fingerprint)  # another retry was first
+
+    def _respond(self, body: Any, status_code: int) -> JSONResponse:
+        """The answer to a command that succeeded, after delivering its events in-process."""
+        self.container.after_command()
+        return JSONResponse(body, status_code)
+
+    def _now(self):
+        return self.container.clock.now()
+
+    def _position(self) -> int:
+        return self.container.app.last_position()
 
 
 def _replay(stored: StoredResponse | None, request_fingerprint: str) -> JSONResponse:
@@ -81,58 +151,29 @@ def _replay(stored: StoredResponse | None, request_fingerprint: str) -> JSONResp
     return JSONResponse(stored.body, stored.status, headers={REPLAY_HEADER: "true"})
 
 
-def _respond(container: Container, body: Any, status_code: int) -> JSONResponse:
-    """The answer to a command that succeeded, after delivering its events in-process."""
-    container.after_command()
-    return JSONResponse(body, status_code)
-
-
-@dataclass(frozen=True)
-class CommandCall:
-    """One command request: who calls, with which context, If-Match and body fingerprint."""
-
-    request: Request
-    container: Container
-    user: User
-    ctx: CommandContext
-    expected_version: int | None
-    fingerprint: str
-
-    @property
-    def teams(self) -> dict[str, str | None]:
-        return self.container.users.teams()
-
-    def run(self, action: Callable[[], dict[str, Any]], status_code: int = 200) -> JSONResponse:
-        return run_command(
-            self.request, self.container, self.user, self.fingerprint, action, status_code
-        )
-
-    def run_versioned(
-        self, action: Callable[[], CommandResult], status_code: int = 200
-    ) -> JSONResponse:
-        """Runs a command whose answer is the aggregate's id and new version."""
-        return self.run(lambda: version_body(action()), status_code)
-
-
-def version_body(result: CommandResult) -> dict[str, Any]:
-    return {"id": result.id, "version": result.version}
-
-
 async def command_call(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
     x_correlation_id: Annotated[str | None, Header()] = None,
     if_match: Annotated[str | None, Header()] = None,
+    idempotency_key: Annotated[str | None, Header()] = None,
 ) -> CommandCall:
     container: Container = request.app.state.container
     user = authenticated(container, authorization)
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_HEADER_TOKEN:
+        raise ApiProblem(
+            422, "Invalid Header", "Idempotency-Key must be 1 to 200 characters", "Idempotency-Key"
+        )
+    # Without a correlation id of the caller's, the command's events carry its key: a retry
+    # after a crash finds them by it.
     return CommandCall(
         request,
         container,
         user,
-        command_context(container, user, x_correlation_id),
+        command_context(container, user, x_correlation_id or idempotency_key),
         expected_version(if_match),
         await request_fingerprint(request),
+        idempotency_key,
     )
 
 

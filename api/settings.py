@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     )
     currency: str = "CNY"
     claim_limit: int = Field(default=50, ge=1)
+    idempotency_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description="seconds after which an unfinished Idempotency-Key claim counts as "
+        "abandoned (its API process died): a retry then answers from the command's stored "
+        "events, or runs the command. Keep it above the longest a command may take",
+    )
     pii_key: str | None = Field(
         default=None, description="key for the keyed hash of contact details in published events"
     )

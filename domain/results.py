@@ -34,3 +34,32 @@ class HistoryPage:
 
     envelopes: list[dict[str, Any]]
     total: int
+
+
+def recorded_result(envelopes: list[dict[str, Any]]) -> CommandResult | None:
+    """The result a command returned, rebuilt from the public envelopes it stored (in log
+    order), for a caller who never received it; None when it stored nothing.
+
+    A command saves its primary aggregate first (the lead a conversion converts, the lead a
+    claim takes), so the first envelope names it; a score and a conversion carry what their
+    results add in the events themselves.
+    """
+    if not envelopes:
+        return None
+    primary = envelopes[0]["aggregate_id"]
+    versions: dict[str, int] = {}
+    for envelope in envelopes:
+        versions[envelope["aggregate_id"]] = envelope["aggregate_version"]
+    base = CommandResult(UUID(primary), versions[primary], max(e["position"] for e in envelopes))
+    by_type = {e["type"]: e["data"] for e in envelopes if e["aggregate_id"] == primary}
+    if "LeadScored" in by_type:
+        scored = by_type["LeadScored"]
+        return ScoreResult(**vars(base), score=scored["score"], tier=scored["tier"])
+    if "LeadConverted" in by_type:
+        opportunity = by_type["LeadConverted"]["opportunity_id"]
+        return ConversionResult(
+            **vars(base),
+            opportunity_id=UUID(opportunity),
+            opportunity_version=versions.get(opportunity, 1),
+        )
+    return base

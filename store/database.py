@@ -142,6 +142,17 @@ class Database:
             with self._lock:
                 self._connection.rollback()
 
+    def columns_of(self, table: str) -> set[str]:
+        """The names of a table's columns (inside whatever transaction is open)."""
+        if self.is_postgres:
+            rows = self.query(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND table_name = ?",
+                (table,),
+            )
+            return {name for (name,) in rows}
+        return {row[1] for row in self.query(f"PRAGMA table_info({table})")}
+
     def close(self) -> None:
         with self._lock:
             self._connection.close()

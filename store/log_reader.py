@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from eventsourcing.application import Application
@@ -76,6 +77,34 @@ class LogReader:
             yield from batch.envelopes
             if batch.last_position == position:
                 return
+            position = batch.last_position
+
+    def envelopes_of_command(
+        self,
+        after: int,
+        correlation_id: str,
+        actor: str,
+        decided_by: datetime,
+        batch_size: int = 1000,
+    ) -> list[Envelope]:
+        """The public envelopes a command stored after position `after`, found by its
+        correlation id and actor (the first run of them: one save stores its events together);
+        looks no further than the first event decided after
+        `decided_by` (a command's events are decided when it starts, and become visible in
+        commit order, so none of its events can come after that one)."""
+        found: list[Envelope] = []
+        position = after
+        while True:
+            batch = self.envelopes(position, batch_size)
+            for envelope in batch.envelopes:
+                if datetime.fromisoformat(envelope["occurred_at"]) > decided_by:
+                    return found
+                if envelope["correlation_id"] == correlation_id and envelope["actor"] == actor:
+                    found.append(envelope)
+                elif found:  # one save is one run of positions: the command's run has ended
+                    return found
+            if batch.last_position == position:
+                return found
             position = batch.last_position
 
     def notifications(

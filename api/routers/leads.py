@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.access import check_lead, check_lead_reader, check_manager, check_rep_target
-from api.commands import CallDep, CommandCall, version_body
+from api.commands import CallDep, CommandCall
 from api.dependencies import ContainerDep, UserDep
 from api.routers.queries import AsOf, VersionQuery, report_states, state_response
 from api.schemas import (
@@ -33,7 +33,7 @@ router = APIRouter(tags=["leads"])
 def _lead_command(call: CommandCall, lead_id: UUID, action: Any) -> JSONResponse:
     """Checks the caller may work the lead, then runs the command once."""
     check_lead(call.user, call.container.app.get_lead(lead_id), call.teams)
-    return call.run_versioned(action)
+    return call.run(action)
 
 
 @router.post("/leads", status_code=201)
@@ -41,7 +41,7 @@ def capture_lead(body: CaptureLead, call: CallDep) -> JSONResponse:
     """Captures a lead into the shared pool, unheld."""
     details = body.model_dump()
     details["contact"] = {k: v for k, v in details["contact"].items() if v is not None}
-    return call.run_versioned(lambda: call.container.app.capture_lead(call.ctx, **details), 201)
+    return call.run(lambda: call.container.app.capture_lead(call.ctx, **details), 201)
 
 
 @router.post("/leads/{lead_id}/score")
@@ -49,20 +49,18 @@ def score_lead(lead_id: UUID, body: ScoreLead, call: CallDep) -> JSONResponse:
     """Scores the lead with BANT: the answer gives the score and tier."""
     check_lead(call.user, call.container.app.get_lead(lead_id), call.teams)
 
-    def score() -> dict[str, Any]:
-        result = call.container.app.score_lead(
+    return call.run(
+        lambda: call.container.app.score_lead(
             call.ctx, lead_id, expected_version=call.expected_version, **body.model_dump()
         )
-        return {"score": result.score, "tier": result.tier, **version_body(result)}
-
-    return call.run(score)
+    )
 
 
 @router.post("/leads/{lead_id}/claim")
 def claim_lead(lead_id: UUID, call: CallDep) -> JSONResponse:
     """The caller claims the lead from the pool, within their claim limit."""
     app = call.container.app
-    return call.run_versioned(
+    return call.run(
         lambda: app.claim_lead(call.ctx, lead_id, expected_version=call.expected_version)
     )
 
@@ -74,7 +72,7 @@ def assign_lead(lead_id: UUID, body: AssignLead, call: CallDep) -> JSONResponse:
     teams = call.teams
     check_rep_target(call.user, body.rep, teams)
     check_lead(call.user, call.container.app.get_lead(lead_id), teams)
-    return call.run_versioned(
+    return call.run(
         lambda: call.container.app.assign_lead(
             call.ctx, lead_id, rep=body.rep, expected_version=call.expected_version
         )
@@ -170,17 +168,12 @@ def convert_lead(lead_id: UUID, body: ConvertLead, call: CallDep) -> JSONRespons
     """Opens an opportunity from the lead, owned by its holder."""
     check_lead(call.user, call.container.app.get_lead(lead_id), call.teams)
 
-    def convert() -> dict[str, Any]:
-        result = call.container.app.convert_lead(
+    return call.run(
+        lambda: call.container.app.convert_lead(
             call.ctx, lead_id, expected_version=call.expected_version, **body.model_dump()
-        )
-        return {
-            "opportunity_id": result.opportunity_id,
-            "opportunity_version": result.opportunity_version,
-            **version_body(result),
-        }
-
-    return call.run(convert, 201)
+        ),
+        201,
+    )
 
 
 @router.get("/leads/{lead_id}")

@@ -32,7 +32,7 @@ router = APIRouter(tags=["opportunities"])
 def _opportunity_command(call: CommandCall, opportunity_id: UUID, action: Any) -> JSONResponse:
     """Checks the caller may work the opportunity, then runs the command once."""
     check_opportunity(call.user, call.container.app.get_opportunity(opportunity_id), call.teams)
-    return call.run_versioned(action)
+    return call.run(action)
 
 
 @router.post("/opportunities", status_code=201)
@@ -45,7 +45,7 @@ def open_opportunity(body: OpenOpportunity, call: CallDep) -> JSONResponse:
     except ValueError:
         raise ApiProblem(422, "Invalid Value", "lead_id must be a UUID", "lead_id") from None
     fields = body.model_dump(exclude={"owner", "lead_id"})
-    return call.run_versioned(
+    return call.run(
         lambda: call.container.app.open_opportunity(
             call.ctx, owner=owner, lead_id=lead_id, **fields
         ),

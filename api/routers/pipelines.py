@@ -23,9 +23,7 @@ def define_pipeline(product_line: ProductLine, body: DefinePipeline, call: CallD
     """Defines (or redefines, from now on) the product line's open stages; admins only."""
     check_admin(call.user, "define pipelines")
     stages = [s.model_dump() for s in body.stages]
-    return call.run_versioned(
-        lambda: call.container.app.define_pipeline(call.ctx, product_line, stages)
-    )
+    return call.run(lambda: call.container.app.define_pipeline(call.ctx, product_line, stages))
 
 
 @router.get("/{product_line}")
