@@ -59,6 +59,8 @@ def fold(projection: Projection, state: DocState, envelope: Envelope) -> bool:
     buckets by the aggregate id's first hex digits: one document per aggregate would be most
     of what a rebuild writes.
     """
+    if getattr(projection, "tracks_versions", False):  # a relational read model checks itself
+        return projection.apply(state, envelope)  # type: ignore[return-value]
     aggregate_id = envelope["aggregate_id"]
     key = applied_key(aggregate_id)
     applied = state.get(key) or {}
@@ -91,7 +93,8 @@ def fold_all(projection: Projection, state: DocState, envelopes: Iterable[Envelo
     batch = list(envelopes)
     prefetch = getattr(state, "prefetch", None)
     if prefetch is not None:
-        prefetch(keys_read(projection, batch))
+        rows_read = getattr(projection, "keys_read", None)  # a relational read model knows
+        prefetch(rows_read(batch) if rows_read is not None else keys_read(projection, batch))
     return sum(fold(projection, state, e) for e in batch)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from projections.base import Envelope, Projection, fold
 from projections.replay import Rebuilt, fold_log
 from projections.sql_store import STORE_SOURCE, SqlDocStore
-from projections.state import Doc
+from projections.state import Doc, MemoryState
 
 
 def rebuild(
@@ -39,11 +39,12 @@ def rebuild(
         if until is None:
             rebuilt = _fold_more(projections, rebuilt, read_after(rebuilt.position))
         for projection in projections:
-            docs = rebuilt.states[projection.name].docs
+            state = rebuilt.states[projection.name]
             if until is None:
-                store.write_rebuilt(projection.name, docs, {STORE_SOURCE: rebuilt.position})
-            else:
-                store.write_rebuilt(f"{projection.name}@{until.isoformat()}", docs, {})
+                store.write_rebuilt(projection.name, state, {STORE_SOURCE: rebuilt.position})
+            elif isinstance(state, MemoryState):
+                # A relational read model answers "as of" by itself: nothing to keep beside.
+                store.write_rebuilt(f"{projection.name}@{until.isoformat()}", state, {})
     return rebuilt
 
 

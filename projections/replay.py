@@ -8,13 +8,14 @@ from datetime import datetime
 
 from projections.base import Envelope, Projection, occurred_at, record_applied
 from projections.state import MemoryState
+from projections.tables import MemoryTables
 
 
 @dataclass(frozen=True)
 class Rebuilt:
     """The folded read models, the store position they reached, and how many events went in."""
 
-    states: dict[str, MemoryState]
+    states: dict[str, MemoryState | MemoryTables]
     position: int
     events: int
 
@@ -31,7 +32,7 @@ def fold_log(
     read model starts empty and sees the same events, so one record of each aggregate's
     applied version serves them all, and their markers are written once at the end.
     """
-    states = {p.name: MemoryState() for p in projections}
+    states = {p.name: new_state(p) for p in projections}
     pairs = [(p, states[p.name]) for p in projections]
     applied: dict[str, int] = {}
     position = events = 0
@@ -48,8 +49,15 @@ def fold_log(
         position = envelope["position"]
         events += 1
     for state in states.values():
-        record_applied(state, applied)
+        if isinstance(state, MemoryState):  # relational read models keep versions in rows
+            record_applied(state, applied)
     return Rebuilt(states, position, events)
+
+
+def new_state(projection: Projection) -> MemoryState | MemoryTables:
+    """An empty in-memory state of the read model's kind: documents, or tables."""
+    tables = getattr(projection, "tables", None)
+    return MemoryTables(tables) if tables is not None else MemoryState()
 
 
 def fold_until(

@@ -11,7 +11,10 @@ from contextlib import contextmanager
 
 import orjson
 
-from projections.state import Doc
+from projections.ledger import LedgerProjection
+from projections.state import Doc, MemoryState
+from projections.table_store import SqlTables, TableBatch
+from projections.tables import MemoryTables, Table
 from store.database import Database
 
 SCHEMA = (
@@ -46,11 +49,16 @@ ADVANCE_POSITION = (
 )
 
 
-class SqlDocStore:
-    """Documents and positions of every projection, in one database."""
+# The relational read models (tables, not documents), by name.
+RELATIONAL: dict[str, tuple[Table, ...]] = {LedgerProjection.name: LedgerProjection.tables}
 
-    def __init__(self, db: Database) -> None:
+
+class SqlDocStore:
+    """Documents, relational tables and positions of every read model, in one database."""
+
+    def __init__(self, db: Database, relational: dict[str, tuple[Table, ...]] = RELATIONAL) -> None:
         self.db = db
+        self.tables = {name: SqlTables(db, tables) for name, tables in relational.items()}
         self._advance_position = ADVANCE_POSITION.format(
             greatest="GREATEST" if db.is_postgres else "MAX"
         )
@@ -68,13 +76,13 @@ class SqlDocStore:
         return self.positions(projection).get(source, 0)
 
     @contextmanager
-    def batch(self, projection: str) -> Iterator[BatchState]:
+    def batch(self, projection: str) -> Iterator[BatchState | TableBatch]:
         """A write-through DocState; on leaving, its documents and positions commit together."""
         with self.batches([projection]) as states:
             yield states[projection]
 
     @contextmanager
-    def batches(self, projections: list[str]) -> Iterator[dict[str, BatchState]]:
+    def batches(self, projections: list[str]) -> Iterator[dict[str, BatchState | TableBatch]]:
         """Write-through DocStates of several read models, committed all in one transaction.
 
         Documents are shared by aggregates on different partitions (applied-version buckets,
@@ -85,17 +93,30 @@ class SqlDocStore:
         waits, then reads what this one wrote. Its fold skips what was applied meanwhile.
         """
         with self.db.transaction():
-            self.db.lock_for_writing([f"read_model:{name}" for name in projections])
-            states = {name: BatchState(self, name) for name in projections}
+            # Relational read models share no rows between aggregates: nothing to wait for.
+            shared = [name for name in projections if name not in self.tables]
+            self.db.lock_for_writing([f"read_model:{name}" for name in shared])
+            states: dict[str, BatchState | TableBatch] = {
+                name: self.tables[name].batch() if name in self.tables else BatchState(self, name)
+                for name in projections
+            }
             yield states
             for name, state in states.items():
-                self._flush(name, state)
+                if isinstance(state, TableBatch):
+                    state.flush()
+                    self._write_positions(name, state.new_positions)
+                else:
+                    self._flush(name, state)
 
-    def reader(self, projection: str) -> ReadState:
+    def reader(self, projection: str) -> ReadState | SqlTables:
+        if projection in self.tables:
+            return self.tables[projection]
         return ReadState(self, projection)
 
     def clear(self, projection: str) -> None:
         with self.db.transaction():
+            if projection in self.tables:
+                self.tables[projection].clear()
             self.db.execute("DELETE FROM projection_docs WHERE projection = ?", (projection,))
             self.db.execute("DELETE FROM projection_positions WHERE projection = ?", (projection,))
 
@@ -126,12 +147,18 @@ class SqlDocStore:
         return [(key, orjson.loads(doc)) for key, doc in rows]
 
     def all_docs(self, projection: str) -> dict[str, Doc]:
+        if projection in self.tables:
+            return self.tables[projection].all_rows()
         docs = dict(self.load_prefix(projection, ""))
         self.db.end_read()
         return docs
 
     def write_rebuilt(
-        self, projection: str, docs: dict[str, Doc], positions: dict[str, int], page: int = 20_000
+        self,
+        projection: str,
+        rebuilt: MemoryState | MemoryTables,
+        positions: dict[str, int],
+        page: int = 20_000,
     ) -> None:
         """Replaces a read model with a rebuilt one, in one transaction.
 
@@ -141,22 +168,32 @@ class SqlDocStore:
         the store had, so whatever Kafka delivers again after them is skipped by aggregate
         version. On SQLite other writers wait for the commit (seconds for a million events).
         """
-        items = sorted(docs.items())
         with self.db.transaction():
+            if isinstance(rebuilt, MemoryTables):
+                self.tables[projection].replace(rebuilt)
+                self._replace_positions(projection, positions)
+                return
+            items = sorted(rebuilt.docs.items())
             self.db.execute("DELETE FROM projection_docs WHERE projection = ?", (projection,))
             for start in range(0, len(items), page):
                 rows = [(projection, key, _encode(doc)) for key, doc in items[start : start + page]]
                 self.db.insert_many("projection_docs", ("projection", "key", "doc"), rows)
-            if positions:
-                self.db.executemany(
-                    UPSERT_POSITION, [(projection, s, p) for s, p in sorted(positions.items())]
-                )
+            self._replace_positions(projection, positions)
+
+    def _replace_positions(self, projection: str, positions: dict[str, int]) -> None:
+        if positions:
+            self.db.executemany(
+                UPSERT_POSITION, [(projection, s, p) for s, p in sorted(positions.items())]
+            )
 
     def _flush(self, projection: str, state: BatchState) -> None:
         docs = [(projection, key, _encode(state.cache[key])) for key in sorted(state.dirty)]
         if docs:
             self.db.executemany(UPSERT_DOC, docs)
-        positions = [(projection, s, p) for s, p in sorted(state.new_positions.items())]
+        self._write_positions(projection, state.new_positions)
+
+    def _write_positions(self, projection: str, reached: dict[str, int]) -> None:
+        positions = [(projection, s, p) for s, p in sorted(reached.items())]
         if positions:
             self.db.executemany(self._advance_position, positions)
 

@@ -37,4 +37,6 @@ def report_states(container: Container, as_of: datetime | None) -> dict[str, Doc
     if as_of is None:
         container.after_command()
         return {p.name: container.docs.reader(p.name) for p in container.projections}
-    return dict(fold_until(container.projections, container.public_envelopes(), as_of))
+    # Relational read models answer "as of" with a predicate: only documents are folded.
+    folded = [p for p in container.projections if not getattr(p, "tables", None)]
+    return dict(fold_until(folded, container.public_envelopes(), as_of))

@@ -1,0 +1,406 @@
+"""The ledger: leads, opportunities and pipelines as relational tables, with their history.
+
+Every state a report depends on is kept twice: the current row (one per lead, opportunity,
+pipeline), and a history row per version with its validity interval `[valid_from, valid_to)`,
+so "as of T" is a predicate (`valid_from <= T AND (valid_to IS NULL OR valid_to > T)`), never a
+replay. Each event a report counts is also an activity fact (one row per aggregate version).
+
+Rows are owned by the event's own aggregate: a fold never writes, nor reads, another
+aggregate's rows (what links them — a deal's lead, a stage's probability — is joined when a
+report asks), so its result does not depend on the order Kafka delivers partitions in, and
+processes sharing a consumer group never write one row. The current row's `version` is the
+last one applied: an event at or below it is a redelivery, and changes nothing.
+
+Money is in cents (exact sums on both databases); times are UTC ISO-8601 text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, ClassVar
+
+from domain.scoring import DEFAULT_RULES, ScoringRules
+from projections.base import Envelope
+from projections.tables import Key, Row, Table, TableState
+
+SCHEMA_VERSION = 1
+
+LEAD_STATE = (
+    "source", "company", "industry", "region", "contact_name", "contact_title",
+    "contact_phone", "contact_email", "score", "tier", "status", "holder", "rep",
+    "previous_rep", "step", "captured_at", "in_pool_since", "held_since", "first_contact_at",
+    "first_contact_within_sla", "converted_at", "opportunity_id",
+)  # fmt: skip
+LEAD_INTEGERS = frozenset({"version", "score", "first_contact_within_sla"})
+OPPORTUNITY_STATE = (
+    "name", "customer", "owner", "product_line", "stage", "amount", "currency",
+    "expected_close", "status", "lead_id", "opened_at", "closed_at", "lost_stage",
+    "lost_reason", "competitor",
+)  # fmt: skip
+OPPORTUNITY_INTEGERS = frozenset({"version", "amount"})
+
+LEADS = Table(
+    "rm_lead", ("lead_id",), ("version", "valid_from", *LEAD_STATE), LEAD_INTEGERS,
+    indexes=(("status", "holder"), ("captured_at",)),
+)  # fmt: skip
+LEAD_HISTORY = Table(
+    "rm_lead_history", ("lead_id", "version"), ("valid_from", "valid_to", *LEAD_STATE),
+    LEAD_INTEGERS, indexes=(("valid_from",), ("valid_to",)),
+)  # fmt: skip
+OPPORTUNITIES = Table(
+    "rm_opportunity", ("opportunity_id",), ("version", "valid_from", *OPPORTUNITY_STATE),
+    OPPORTUNITY_INTEGERS, indexes=(("status", "stage"), ("closed_at",), ("lead_id",)),
+)  # fmt: skip
+OPPORTUNITY_HISTORY = Table(
+    "rm_opportunity_history", ("opportunity_id", "version"),
+    ("valid_from", "valid_to", *OPPORTUNITY_STATE), OPPORTUNITY_INTEGERS,
+    indexes=(("valid_from",), ("valid_to",)),
+)  # fmt: skip
+PIPELINES = Table(
+    "rm_pipeline", ("pipeline_id",), ("version", "product_line", "stages", "valid_from"),
+    frozenset({"version", "stages"}),
+)  # fmt: skip
+PIPELINE_STAGES = Table(
+    "rm_pipeline_stage", ("product_line", "version", "position"),
+    ("stage", "name", "probability", "valid_from", "valid_to"),
+    frozenset({"version", "position"}), indexes=(("valid_from",),),
+)  # fmt: skip
+ACTIVITY = Table(
+    "rm_activity", ("aggregate_id", "version"),
+    ("at", "kind", "aggregate_type", "actor", "rep", "method", "amount", "stage", "from_stage"),
+    frozenset({"version", "amount"}), indexes=(("at",), ("kind", "at")),
+)  # fmt: skip
+TABLES = (LEADS, LEAD_HISTORY, OPPORTUNITIES, OPPORTUNITY_HISTORY, PIPELINES, PIPELINE_STAGES,
+          ACTIVITY)  # fmt: skip
+LEAD_STEPS = ("captured", "contacted", "qualified", "converted")
+# The events each report counts, kept as activity facts.
+COUNTED = frozenset({
+    "LeadCaptured", "LeadClaimed", "LeadAssigned", "LeadFollowedUp", "LeadConverted",
+    "LeadReturnedToPool", "LeadReleased", "OpportunityOpened", "OpportunityStageChanged",
+    "OpportunityFollowedUp", "OpportunityWon", "OpportunityLost", "OpportunityReopened",
+    "OpportunityAmountChanged", "OpportunityCloseDateChanged", "OpportunityReassigned",
+})  # fmt: skip
+
+Change = Callable[[Row, Envelope], None]
+
+
+def cents(amount: Any) -> int:
+    """Money as whole cents: a JSON number (int or float) or decimal text."""
+    exact = Decimal(str(amount)) * 100
+    return int(exact.to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+class LedgerProjection:
+    """Folds leads, opportunities and pipelines into current and history rows, and facts."""
+
+    name: ClassVar[str] = "ledger"
+    tables: ClassVar[tuple[Table, ...]] = TABLES
+    # The fold keeps each aggregate's applied version in its own current row.
+    tracks_versions: ClassVar[bool] = True
+
+    def __init__(self, rules: ScoringRules = DEFAULT_RULES) -> None:
+        self.rules = rules
+        self.handlers: dict[str, Callable[[TableState, Envelope], None]] = {
+            "LeadCaptured": self._lead_captured,
+            "LeadScored": self._lead(_scored),
+            "LeadClaimed": self._lead(_held),
+            "LeadAssigned": self._lead(_held),
+            "LeadReleased": self._lead(_back_in_pool),
+            "LeadReturnedToPool": self._lead(_back_in_pool),
+            "LeadFollowedUp": self._lead(self._followed_up),
+            "LeadQualified": self._lead(_qualified),
+            "LeadDisqualified": self._lead(_status("disqualified")),
+            "LeadNurtured": self._lead(_nurtured),
+            "LeadReactivated": self._lead(_reactivated),
+            "LeadConverted": self._lead(_converted),
+            "LeadDetailsCorrected": self._lead(_corrected),
+            "OpportunityOpened": self._opportunity_opened,
+            "OpportunityStageChanged": self._opportunity(_set("stage", "to_stage")),
+            "OpportunityAmountChanged": self._opportunity(_amount),
+            "OpportunityCloseDateChanged": self._opportunity(_set("expected_close")),
+            "OpportunityReassigned": self._opportunity(_set("owner", "to_rep")),
+            "OpportunityFollowedUp": self._opportunity(_unchanged),
+            "OpportunityWon": self._opportunity(_won),
+            "OpportunityLost": self._opportunity(_lost),
+            "OpportunityReopened": self._opportunity(_reopened),
+            "PipelineDefined": self._pipeline_defined,
+        }
+
+    def apply(self, state: TableState, envelope: Envelope) -> bool:
+        """Folds one envelope; False when its aggregate version was applied already."""
+        handler = self.handlers.get(envelope["type"])
+        if handler is None:
+            return False
+        current = state.get(_current_table(envelope), (envelope["aggregate_id"],))
+        if current is not None and current["version"] >= envelope["aggregate_version"]:
+            return False
+        handler(state, envelope)
+        return True
+
+    def keys_read(self, envelopes: list[Envelope]) -> set[tuple[Table, Key]]:
+        """The rows folding these envelopes reads: each aggregate's current row, and a
+        pipeline's stage rows of its previous definition (read when it is redefined)."""
+        wanted: set[tuple[Table, Key]] = set()
+        for envelope in envelopes:
+            wanted.add((_current_table(envelope), (envelope["aggregate_id"],)))
+        return wanted
+
+    # --- leads ---
+
+    def _lead_captured(self, state: TableState, envelope: Envelope) -> None:
+        data, at = envelope["data"], envelope["occurred_at"]
+        contact = data.get("contact") or {}
+        row: Row = dict.fromkeys(LEAD_STATE)
+        row.update(
+            lead_id=envelope["aggregate_id"],
+            source=data["source"],
+            company=data["company"],
+            industry=data.get("industry"),
+            region=data.get("region"),
+            contact_name=contact.get("name"),
+            contact_title=contact.get("title"),
+            contact_phone=contact.get("phone"),
+            contact_email=contact.get("email"),
+            status="open",
+            step="captured",
+            captured_at=at,
+            in_pool_since=at,
+        )
+        _record(state, LEADS, LEAD_HISTORY, None, row, envelope)
+        _fact(state, envelope, rep=None)
+
+    def _lead(self, change: Change) -> Callable[[TableState, Envelope], None]:
+        def handle(state: TableState, envelope: Envelope) -> None:
+            before = state.get(LEADS, (envelope["aggregate_id"],))
+            if before is None:
+                return
+            row = dict(before)
+            change(row, envelope)
+            _record(state, LEADS, LEAD_HISTORY, before, row, envelope)
+            _fact(state, envelope, rep=envelope["data"].get("rep"))
+
+        return handle
+
+    def _followed_up(self, row: Row, envelope: Envelope) -> None:
+        row["step"] = _furthest(row["step"], "contacted")
+        if row["first_contact_at"] is None and row["held_since"] is not None:
+            at = envelope["occurred_at"]
+            row["first_contact_at"] = at
+            hours = self.rules.sla_hours(row["tier"])
+            if hours is not None:
+                waited = datetime.fromisoformat(at) - datetime.fromisoformat(row["held_since"])
+                row["first_contact_within_sla"] = int(waited <= timedelta(hours=hours))
+
+    # --- opportunities ---
+
+    def _opportunity_opened(self, state: TableState, envelope: Envelope) -> None:
+        data, at = envelope["data"], envelope["occurred_at"]
+        row: Row = dict.fromkeys(OPPORTUNITY_STATE)
+        row.update(
+            opportunity_id=envelope["aggregate_id"],
+            name=data["name"],
+            customer=data["customer"],
+            owner=data["owner"],
+            product_line=data["product_line"],
+            stage=data["stage"],
+            amount=cents(data["amount"]),
+            currency=data.get("currency"),
+            expected_close=data["expected_close"],
+            status="open",
+            lead_id=data.get("lead_id"),
+            opened_at=at,
+        )
+        _record(state, OPPORTUNITIES, OPPORTUNITY_HISTORY, None, row, envelope)
+        _fact(state, envelope, rep=row["owner"], amount=row["amount"], stage=row["stage"])
+
+    def _opportunity(self, change: Change) -> Callable[[TableState, Envelope], None]:
+        def handle(state: TableState, envelope: Envelope) -> None:
+            before = state.get(OPPORTUNITIES, (envelope["aggregate_id"],))
+            if before is None:
+                return
+            row = dict(before)
+            change(row, envelope)
+            _record(state, OPPORTUNITIES, OPPORTUNITY_HISTORY, before, row, envelope)
+            data = envelope["data"]
+            _fact(
+                state,
+                envelope,
+                rep=before["owner"],  # work on a deal counts for its owner at the time
+                amount=cents(data["amount"]) if "amount" in data else None,
+                stage=row["stage"],
+                from_stage=before["stage"],
+            )
+
+        return handle
+
+    # --- pipelines ---
+
+    def _pipeline_defined(self, state: TableState, envelope: Envelope) -> None:
+        data, at, version = envelope["data"], envelope["occurred_at"], envelope["aggregate_version"]
+        before = state.get(PIPELINES, (envelope["aggregate_id"],))
+        if before is not None:
+            for position in range(before["stages"]):
+                key = (before["product_line"], before["version"], position)
+                old = state.get(PIPELINE_STAGES, key)
+                if old is not None:
+                    state.put(PIPELINE_STAGES, {**old, "valid_to": at})
+        for position, stage in enumerate(data["stages"]):
+            state.put(
+                PIPELINE_STAGES,
+                {
+                    "product_line": data["product_line"],
+                    "version": version,
+                    "position": position,
+                    "stage": stage["key"],
+                    "name": stage["name"],
+                    "probability": str(stage["probability"]),
+                    "valid_from": at,
+                    "valid_to": None,
+                },
+            )
+        state.put(
+            PIPELINES,
+            {
+                "pipeline_id": envelope["aggregate_id"],
+                "version": version,
+                "product_line": data["product_line"],
+                "stages": len(data["stages"]),
+                "valid_from": at,
+            },
+        )
+
+
+def _current_table(envelope: Envelope) -> Table:
+    return {"lead": LEADS, "opportunity": OPPORTUNITIES}.get(envelope["aggregate_type"], PIPELINES)
+
+
+def _record(
+    state: TableState,
+    current: Table,
+    history: Table,
+    before: Row | None,
+    row: Row,
+    envelope: Envelope,
+) -> None:
+    """The aggregate's new current row, its previous history row closed, and a new one open."""
+    at, version = envelope["occurred_at"], envelope["aggregate_version"]
+    identity = current.key[0]
+    if before is not None:
+        closed = {c: before[c] for c in history.columns if c not in ("valid_to",)}
+        state.put(history, {identity: before[identity], "version": before["version"], **closed,
+                            "valid_to": at})  # fmt: skip
+    row.update(version=version, valid_from=at)
+    state.put(current, row)
+    opened = {c: row[c] for c in history.columns if c != "valid_to"}
+    state.put(history, {identity: row[identity], "version": version, **opened, "valid_to": None})
+
+
+def _fact(state: TableState, envelope: Envelope, rep: str | None, **values: Any) -> None:
+    if envelope["type"] not in COUNTED:
+        return
+    data = envelope["data"]
+    state.put(
+        ACTIVITY,
+        {
+            "aggregate_id": envelope["aggregate_id"],
+            "version": envelope["aggregate_version"],
+            "at": envelope["occurred_at"],
+            "kind": envelope["type"],
+            "aggregate_type": envelope["aggregate_type"],
+            "actor": envelope["actor"],
+            "rep": rep,
+            "method": data.get("method"),
+            "amount": values.get("amount"),
+            "stage": values.get("stage"),
+            "from_stage": values.get("from_stage"),
+        },
+    )
+
+
+def _furthest(current: str, reached: str) -> str:
+    return max(current, reached, key=LEAD_STEPS.index)
+
+
+def _set(column: str, data_field: str | None = None) -> Change:
+    def change(row: Row, envelope: Envelope) -> None:
+        row[column] = envelope["data"][data_field or column]
+
+    return change
+
+
+def _status(status: str) -> Change:
+    def change(row: Row, envelope: Envelope) -> None:
+        row["status"] = status
+
+    return change
+
+
+def _unchanged(row: Row, envelope: Envelope) -> None:
+    pass
+
+
+def _scored(row: Row, envelope: Envelope) -> None:
+    row.update(score=envelope["data"]["score"], tier=envelope["data"]["tier"])
+
+
+def _held(row: Row, envelope: Envelope) -> None:
+    rep = envelope["data"]["rep"]
+    row.update(holder=rep, rep=rep, held_since=envelope["occurred_at"], first_contact_at=None,
+               first_contact_within_sla=None)  # fmt: skip
+
+
+def _back_in_pool(row: Row, envelope: Envelope) -> None:
+    row.update(holder=None, previous_rep=envelope["data"]["rep"],
+               in_pool_since=envelope["occurred_at"], held_since=None)  # fmt: skip
+
+
+def _qualified(row: Row, envelope: Envelope) -> None:
+    row.update(status="qualified", step=_furthest(row["step"], "qualified"))
+
+
+def _nurtured(row: Row, envelope: Envelope) -> None:
+    row.update(status="nurturing", holder=None, previous_rep=row["holder"], held_since=None)
+
+
+def _reactivated(row: Row, envelope: Envelope) -> None:
+    row.update(status="open", holder=None, in_pool_since=envelope["occurred_at"],
+               held_since=None)  # fmt: skip
+
+
+def _converted(row: Row, envelope: Envelope) -> None:
+    row.update(status="converted", step="converted", converted_at=envelope["occurred_at"],
+               opportunity_id=envelope["data"]["opportunity_id"])  # fmt: skip
+
+
+CORRECTED_COLUMNS = {"source", "company", "industry", "region"}
+
+
+def _corrected(row: Row, envelope: Envelope) -> None:
+    for path, value in envelope["data"]["changes"].items():
+        if path.startswith("contact.") and not path.endswith("_hash"):
+            row["contact_" + path.removeprefix("contact.")] = value
+        elif path in CORRECTED_COLUMNS:
+            row[path] = value
+
+
+def _amount(row: Row, envelope: Envelope) -> None:
+    row["amount"] = cents(envelope["data"]["amount"])
+
+
+def _won(row: Row, envelope: Envelope) -> None:
+    row.update(status="won", stage="won", amount=cents(envelope["data"]["amount"]),
+               closed_at=envelope["occurred_at"])  # fmt: skip
+
+
+def _lost(row: Row, envelope: Envelope) -> None:
+    data = envelope["data"]
+    row.update(status="lost", lost_stage=row["stage"], stage="lost",
+               closed_at=envelope["occurred_at"], lost_reason=data.get("reason"),
+               competitor=data.get("competitor"))  # fmt: skip
+
+
+def _reopened(row: Row, envelope: Envelope) -> None:
+    row.update(status="open", stage=envelope["data"]["stage"], closed_at=None, lost_stage=None,
+               lost_reason=None, competitor=None)  # fmt: skip

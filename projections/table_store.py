@@ -1,0 +1,142 @@
+"""Relational read models in SQLite or PostgreSQL: batches of rows written with their positions.
+
+A batch reads rows by key (loading a batch's rows in one query per table first), holds what
+the fold puts, and writes the changed rows as upserts in the caller's transaction, beside the
+positions the batch reached. A rebuild replaces every row of the read model's tables in one
+transaction, so readers see the old tables whole until the commit and the new ones after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from projections.tables import Key, MemoryTables, Row, Table, row_id
+from store.database import Database
+
+PAGE = 500  # keys in one IN (...) of a prefetch
+
+
+class SqlTables:
+    """The tables of one relational read model, in one database."""
+
+    def __init__(self, db: Database, tables: Sequence[Table]) -> None:
+        self.db = db
+        self.tables = list(tables)
+        with db.transaction():
+            for table in self.tables:
+                for statement in table.ddl(db.is_postgres):
+                    db.execute(statement)
+
+    def batch(self) -> TableBatch:
+        """A TableState for one batch, inside a transaction the caller holds."""
+        return TableBatch(self)
+
+    def load(self, table: Table, keys: Sequence[Key]) -> dict[Key, Row]:
+        """The stored rows of these keys (inside whatever transaction is open)."""
+        found: dict[Key, Row] = {}
+        columns = ", ".join(table.all_columns)
+        for start in range(0, len(keys), PAGE):
+            chunk = keys[start : start + PAGE]
+            if len(table.key) == 1:
+                where = f"{table.key[0]} IN ({', '.join('?' * len(chunk))})"
+                params: list[Any] = [k[0] for k in chunk]
+            else:
+                one = "(" + " AND ".join(f"{c} = ?" for c in table.key) + ")"
+                where = " OR ".join([one] * len(chunk))
+                params = [part for k in chunk for part in k]
+            for values in self.db.query(
+                f"SELECT {columns} FROM {table.name} WHERE {where}", params
+            ):
+                row = dict(zip(table.all_columns, values, strict=True))
+                found[table.key_of(row)] = row
+        return found
+
+    def write(self, table: Table, rows: list[Row]) -> None:
+        """Upserts whole rows (inside the caller's transaction)."""
+        if not rows:
+            return
+        columns = table.all_columns
+        values = ", ".join(f"{c} = excluded.{c}" for c in table.columns)
+        statement = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {values}"
+        )
+        self.db.executemany(statement, [tuple(row[c] for c in columns) for row in rows])
+
+    def replace(self, rebuilt: MemoryTables) -> None:
+        """Every table's rows replaced by a rebuild's (inside the caller's transaction)."""
+        for table in self.tables:
+            self.db.execute(f"DELETE FROM {table.name}")
+            rows = [tuple(r[c] for c in table.all_columns) for r in rebuilt.all_rows(table)]
+            for start in range(0, len(rows), 20_000):
+                self.db.insert_many(table.name, table.all_columns, rows[start : start + 20_000])
+
+    def clear(self) -> None:
+        for table in self.tables:
+            self.db.execute(f"DELETE FROM {table.name}")
+
+    def all_rows(self) -> dict[str, Row]:
+        """Every row by `table:key`, as MemoryTables.docs gives a rebuild's."""
+        rows: dict[str, Row] = {}
+        for table in self.tables:
+            columns = table.all_columns
+            for values in self.db.query(f"SELECT {', '.join(columns)} FROM {table.name}"):
+                row = dict(zip(columns, values, strict=True))
+                rows[row_id(table, table.key_of(row))] = row
+        self.db.end_read()
+        return rows
+
+    def read(self, statement: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """A report's query, as one read that sees every commit before it."""
+        return self.db.read(statement, params)
+
+
+class TableBatch:
+    """The TableState a batch folds into: reads through to the database, writes at flush."""
+
+    def __init__(self, store: SqlTables) -> None:
+        self._store = store
+        self._rows: dict[str, dict[Key, Row | None]] = {t.name: {} for t in store.tables}
+        self._dirty: dict[str, set[Key]] = {t.name: set() for t in store.tables}
+        self._tables = {t.name: t for t in store.tables}
+        self.new_positions: dict[str, int] = {}
+
+    def get(self, table: Table, key: Key) -> Row | None:
+        cached = self._rows[table.name]
+        if key not in cached:
+            cached[key] = self._store.load(table, [key]).get(key)
+        return cached[key]
+
+    def put(self, table: Table, row: Row) -> None:
+        key = table.key_of(row)
+        self._rows[table.name][key] = row
+        self._dirty[table.name].add(key)
+
+    def prefetch(self, wanted: Iterable[tuple[Table, Key]]) -> None:
+        """Loads the rows a batch is about to read, one query per table and page of keys."""
+        by_table: dict[str, set[Key]] = {}
+        for table, key in wanted:
+            if key not in self._rows[table.name]:
+                by_table.setdefault(table.name, set()).add(key)
+        for name, keys in by_table.items():
+            ordered = sorted(keys, key=lambda k: tuple(str(p) for p in k))
+            found = self._store.load(self._tables[name], ordered)
+            self._rows[name].update({key: found.get(key) for key in ordered})
+
+    def advance(self, positions: dict[str, int]) -> None:
+        """Records the positions this batch reached; they commit with its rows."""
+        self.new_positions.update(positions)
+
+    def flush(self) -> None:
+        for name, keys in self._dirty.items():
+            rows = self._rows[name]
+            ordered = sorted(keys, key=lambda k: tuple(str(p) for p in k))
+            self._store.write(self._tables[name], [rows[k] for k in ordered])  # type: ignore[misc]
+
+    def rows(self) -> Iterator[tuple[str, Row]]:
+        for name, rows in self._rows.items():
+            for key, row in rows.items():
+                if row is not None:
+                    yield row_id(self._tables[name], key), row
