@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from api.access import check_lead, check_lead_reader, check_manager, check_rep_target
 from api.commands import CallDep, CommandCall
 from api.dependencies import ContainerDep, UserDep
-from api.routers.queries import AsOf, VersionQuery, report_states, state_response
+from api.routers.queries import AsOf, VersionQuery, ledger, state_response
 from api.schemas import (
     AssignLead,
     CaptureLead,
@@ -25,7 +25,7 @@ from api.schemas import (
 from api.views import lead_view
 from domain.followups import FollowUp
 from domain.published import json_ready
-from projections.pool import pool_leads
+from projections import ledger_reports
 
 router = APIRouter(tags=["leads"])
 
@@ -201,6 +201,5 @@ def get_pool(
     as_of: AsOf = None,
 ) -> JSONResponse:
     """Leads waiting in the pool, best tier first, contact details masked."""
-    state = report_states(container, as_of)["pool"]
-    leads = pool_leads(state, tier=tier, source=source)
+    leads = ledger_reports.pool(ledger(container), as_of, tier=tier, source=source)
     return JSONResponse(json_ready({"leads": [vars(lead) for lead in leads]}))

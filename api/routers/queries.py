@@ -12,6 +12,7 @@ from pydantic import AwareDatetime
 from api.bootstrap import Container
 from projections.replay import fold_until
 from projections.state import DocState
+from projections.table_store import SqlTables
 
 AsOf = Annotated[
     AwareDatetime | None,
@@ -30,6 +31,14 @@ def as_of_text(as_of: datetime | None) -> str | None:
 
 
 Moment = Annotated[AwareDatetime | None, Query(description="ISO-8601 time with offset")]
+
+
+def ledger(container: Container) -> SqlTables:
+    """The ledger's tables, with what the store holds delivered (in-process mode)."""
+    container.after_command()
+    tables = container.docs.reader("ledger")
+    assert isinstance(tables, SqlTables)
+    return tables
 
 
 def report_states(container: Container, as_of: datetime | None) -> dict[str, DocState]:

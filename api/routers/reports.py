@@ -13,10 +13,10 @@ from fastapi.responses import JSONResponse
 from api.access import scoped_filter
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
-from api.routers.queries import AsOf, Moment, as_of_text, report_states
+from api.routers.queries import AsOf, Moment, as_of_text, ledger, report_states
 from domain.published import json_ready
+from projections import ledger_reports
 from projections.filters import ReportFilter
-from projections.funnel import funnel_report
 from projections.rep_activity import iso_week, rep_activity_report
 from projections.stage_conversion import stage_conversion_report
 
@@ -39,9 +39,7 @@ def funnel(
 ) -> JSONResponse:
     """Open opportunities per stage (count, amount, weighted amount) and the lead funnel."""
     filters = scoped_filter(user, ReportFilter(rep, team, product_line))
-    report = funnel_report(
-        report_states(container, as_of)["funnel"], filters, container.users.teams()
-    )
+    report = ledger_reports.funnel(ledger(container), as_of, filters, container.users.teams())
     moment = as_of or container.clock.now()
     return JSONResponse(
         json_ready(

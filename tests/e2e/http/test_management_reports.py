@@ -1,0 +1,151 @@
+"""The management reports on the scripted week (test_week_of_activity), number by number.
+
+The week, as these reports see it: leads A (web, high), B (trade show, medium), C (referral,
+low), D (web), E (SEM, unscored). A is claimed by ryan Monday 10:00 and called at 15:00 (within
+its 24 h SLA), converted Tuesday into OA (300,000, closing 2027-01-15), which reaches
+negotiation on Friday. B is assigned to rita and emailed 24 h later (within its 48 h SLA). E is
+claimed by will (west). Rita's OB (120,000, no lead, closing 2026-12-20) is lost at proposal on
+Thursday 14:00 (price, Initech); will's OW (50,000, no lead, closing 2026-12-31, opened
+Wednesday 10:00) is won on Friday 16:00 for 45,000.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from tests.e2e.http.test_week_of_activity import week  # noqa: F401 - the scripted week
+
+pytestmark = pytest.mark.e2e
+
+
+def test_win_rate_counts_the_deals_closed_and_breaks_them_down(week):  # noqa: F811
+    report = week.report("win-rate")
+    assert (report["won"], report["lost"], report["win_rate"]) == (1, 1, 0.5)
+    assert report["by_rep"] == [
+        {"group": "rita", "won": 0, "lost": 1, "win_rate": 0.0},
+        {"group": "will", "won": 1, "lost": 0, "win_rate": 1.0},
+    ]
+    assert [r["group"] for r in report["by_team"]] == ["east", "west"]
+    assert report["by_product_line"] == [{"group": "general", "won": 1, "lost": 1, "win_rate": 0.5}]
+    assert report["by_source"] == [{"group": None, "won": 1, "lost": 1, "win_rate": 0.5}]
+
+
+def test_win_rate_is_scoped_to_the_managers_team_and_to_a_past_moment(week):  # noqa: F811
+    assert week.report("win-rate", "maria")["by_rep"] == [
+        {"group": "rita", "won": 0, "lost": 1, "win_rate": 0.0}
+    ]
+    thursday = week.snapshots["thu-afternoon"]["at"]
+    assert (week.report("win-rate", as_of=thursday)["won"], 0) == (0, 0)
+    tuesday = week.snapshots["tue-night"]["at"]
+    assert week.report("win-rate", as_of=tuesday)["win_rate"] is None
+
+
+def test_win_rate_of_a_period_counts_only_deals_closed_in_it(week):  # noqa: F811
+    friday = "2026-11-27T00:00:00+00:00"
+    assert week.report("win-rate", since=friday)["by_rep"] == [
+        {"group": "will", "won": 1, "lost": 0, "win_rate": 1.0}
+    ]
+    assert week.report("win-rate", until=friday)["won"] == 0
+
+
+def forecast_month(report: dict, month: str) -> dict:
+    return next(m for m in report["months"] if m["month"] == month)
+
+
+def test_forecast_weighs_open_deals_by_expected_close_month(week):  # noqa: F811
+    report = week.report("forecast")
+    assert [m["month"] for m in report["months"]] == [
+        "overdue", "2026-11", "2026-12", "2027-01", "2027-02", "2027-03", "2027-04",
+    ]  # fmt: skip
+    january = forecast_month(report, "2027-01")
+    # OA in negotiation (75 %): weighted 225,000, and in commit
+    assert january == {"month": "2027-01", "count": 1, "weighted_amount": 225_000,
+                       "best_case": 300_000, "commit": 300_000}  # fmt: skip
+    assert forecast_month(report, "2026-12")["count"] == 0  # OB lost, OW won
+    assert list(report["by_rep"]) == ["ryan"]
+
+
+def test_forecast_as_of_a_past_moment_is_the_forecast_then(week):  # noqa: F811
+    tuesday = week.report("forecast", as_of=week.snapshots["tue-night"]["at"])
+    assert forecast_month(tuesday, "2027-01") == {
+        "month": "2027-01", "count": 1, "weighted_amount": 75_000, "best_case": 300_000,
+        "commit": 0,
+    }  # fmt: skip
+    thursday = week.report("forecast", as_of=week.snapshots["thu-afternoon"]["at"])
+    assert forecast_month(thursday, "2027-01")["weighted_amount"] == 150_000  # OA at proposal
+    # OW open at needs (25 %); OB was lost at that very moment
+    assert forecast_month(thursday, "2026-12") == {
+        "month": "2026-12", "count": 1, "weighted_amount": 12_500, "best_case": 50_000,
+        "commit": 0,
+    }  # fmt: skip
+
+
+def test_lead_conversion_follows_each_source_to_won(week):  # noqa: F811
+    sources = {r["source"]: r for r in week.report("lead-conversion")["sources"]}
+    assert sources["web"] == {
+        "source": "web", "captured": 2, "contacted_within_sla": 1, "converted": 1, "won": 0,
+        "conversion_rate": 0.5, "win_rate_of_converted": 0.0,
+    }  # fmt: skip
+    assert sources["trade_show"]["contacted_within_sla"] == 1
+    assert sources["trade_show"]["win_rate_of_converted"] is None
+    assert (sources["sem"]["captured"], sources["sem"]["contacted_within_sla"]) == (1, 0)
+    assert sorted(sources) == ["referral", "sem", "trade_show", "web"]
+
+
+def test_sales_cycle_counts_from_opening_when_there_is_no_lead(week):  # noqa: F811
+    report = week.report("sales-cycle")
+    # OW: opened Wednesday 10:00, won Friday 16:00
+    assert (report["won"], report["mean_days"], report["median_days"]) == (1, 2.25, 2.25)
+    assert report["by_size_band"] == [
+        {"group": "< 100,000", "won": 1, "mean_days": 2.25, "median_days": 2.25}
+    ]
+
+
+def test_closed_won_and_lost_analysis(week):  # noqa: F811
+    won = week.report("closed-won")
+    assert (won["count"], won["amount"]) == (1, 45_000)
+    assert won["by_customer"] == [{"group": "new", "count": 1, "amount": 45_000}]
+    assert won["by_days_to_close"] == [{"group": "< 30 days", "count": 1, "amount": 45_000}]
+    assert won["by_source"] == [{"group": "no lead", "count": 1, "amount": 45_000}]
+    lost = week.report("lost")
+    assert (lost["count"], lost["amount"]) == (1, 120_000)
+    assert lost["by_stage"] == [{"group": "proposal", "count": 1, "amount": 120_000}]
+    assert lost["by_reason"] == [{"group": "price", "count": 1, "amount": 120_000}]
+    assert lost["by_competitor"] == [{"group": "Initech", "count": 1, "amount": 120_000}]
+
+
+def test_a_rep_sees_only_their_own_figures(week):  # noqa: F811
+    assert week.report("lost", "ryan")["count"] == 0
+    assert week.report("lost", "rita")["count"] == 1
+    asked = week.api.as_("ryan").get("/reports/win-rate", rep="rita")
+    assert asked.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "name", ["win-rate", "lead-conversion", "sales-cycle", "forecast", "closed-won", "lost"]
+)
+def test_every_report_answers_csv_with_the_fields_of_its_json_rows(week, name):  # noqa: F811
+    response = week.api.as_("ada").client.get(
+        f"/reports/{name}", headers={**week.api.as_("ada").headers, "Accept": "text/csv"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert rows, "some rows"
+    body = week.report(name)
+    json_rows = body.get("sources") or [
+        row for key, value in body.items() if key.startswith("by_") and isinstance(value, list)
+        for row in value
+    ] or body["months"]  # fmt: skip
+    assert set(rows[0]) - {"breakdown", "rep"} == set(json_rows[0])
+
+
+def test_a_period_that_ends_before_it_starts_is_refused(week):  # noqa: F811
+    response = week.api.as_("ada").get(
+        "/reports/win-rate", since="2026-11-27T00:00:00Z", until="2026-11-26T00:00:00Z"
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "since"
