@@ -14,6 +14,16 @@ from api.bootstrap import Container
 from domain.event_schemas import json_schema
 from projections.replay import fold_until
 from store.log_reader import all_envelopes
+from tests.e2e.http.test_management_reports import (  # noqa: F401 - on PostgreSQL too
+    test_closed_won_and_lost_analysis,
+    test_forecast_as_of_a_past_moment_is_the_forecast_then,
+    test_forecast_weighs_open_deals_by_expected_close_month,
+    test_lead_conversion_follows_each_source_to_won,
+    test_sales_cycle_counts_from_opening_when_there_is_no_lead,
+    test_win_rate_counts_the_deals_closed_and_breaks_them_down,
+    test_win_rate_is_scoped_to_the_managers_team_and_to_a_past_moment,
+    test_win_rate_of_a_period_counts_only_deals_closed_in_it,
+)
 from tests.e2e.http.test_week_of_activity import (  # noqa: F401 - the tests run here too
     test_a_manager_sees_the_funnel_of_their_own_team,
     test_a_pipeline_redefined_later_does_not_change_an_earlier_report,
