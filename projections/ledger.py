@@ -285,16 +285,13 @@ def _record(
     envelope: Envelope,
 ) -> None:
     """The aggregate's new current row, its previous history row closed, and a new one open."""
-    at, version = envelope["occurred_at"], envelope["aggregate_version"]
-    identity = current.key[0]
+    # A history row is the current row of its version with the end of its interval.
+    at = envelope["occurred_at"]
     if before is not None:
-        closed = {c: before[c] for c in history.columns if c not in ("valid_to",)}
-        state.put(history, {identity: before[identity], "version": before["version"], **closed,
-                            "valid_to": at})  # fmt: skip
-    row.update(version=version, valid_from=at)
+        state.put(history, {**before, "valid_to": at})
+    row.update(version=envelope["aggregate_version"], valid_from=at)
     state.put(current, row)
-    opened = {c: row[c] for c in history.columns if c != "valid_to"}
-    state.put(history, {identity: row[identity], "version": version, **opened, "valid_to": None})
+    state.put(history, {**row, "valid_to": None})
 
 
 def _fact(state: TableState, envelope: Envelope, rep: str | None, **values: Any) -> None:
