@@ -50,8 +50,10 @@ operation = st.one_of(
 PRELUDE = [("capture", rep) for rep in REPS] + [("open", rep, 10_000) for rep in REPS]
 
 
-def run(app: SalesPipeline, ops, follower: StoreFollower) -> None:
-    """Runs the operations after a prelude that gives later commands leads and deals to act on."""
+def run(app: SalesPipeline, ops, follower: StoreFollower, snapshot=None) -> None:
+    """Runs the operations after a prelude that gives later commands leads and deals to act on;
+    a ("snapshot",) operation delivers everything and calls `snapshot(now)`, then moves the
+    clock a second on, so that nothing else happens at the moment it saw."""
     leads: list = []
     opps: list = []
     now = MONDAY
@@ -72,6 +74,11 @@ def run(app: SalesPipeline, ops, follower: StoreFollower) -> None:
                 now += timedelta(hours=op[1])
             elif kind == "deliver":
                 follower.run_once()
+            elif kind == "snapshot":
+                follower.catch_up()
+                if snapshot is not None:
+                    snapshot(now)
+                now += timedelta(seconds=1)
             elif kind == "open":
                 opps.append(
                     app.open_opportunity(

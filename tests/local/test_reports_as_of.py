@@ -1,0 +1,64 @@
+"""Property: for any commands and any moments T, every report asked `as_of=T` afterwards is
+exactly the report that was shown live at T."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from consumers.in_process import StoreFollower
+from projections import ledger_reports
+from projections.catalog import all_projections
+from projections.filters import ReportFilter
+from projections.sql_store import SqlDocStore
+from store.database import Database
+from store.event_store import open_pipeline
+from tests.local.test_read_model_properties import operation, run
+
+TEAMS = {"ryan": "east", "rita": "east", "will": "west", "maria": "east"}
+FILTERS = (ReportFilter(), ReportFilter(team="east"), ReportFilter(rep="will"))
+
+
+def every_report(tables, as_of, now) -> dict:
+    """Each report (under a few filters) as plain data, live when `as_of` is None."""
+    answers = {}
+    for f in FILTERS:
+        answers[("funnel", f)] = asdict(ledger_reports.funnel(tables, as_of, f, TEAMS))
+        answers[("forecast", f)] = asdict(ledger_reports.forecast(tables, as_of, f, TEAMS, now))
+        for name in ("sales_cycle", "closed_won", "lost"):
+            report = getattr(ledger_reports, name)(tables, as_of, None, None, f, TEAMS)
+            answers[(name, f)] = asdict(report)
+        answers[("win_rate", f)] = asdict(
+            ledger_reports.win_rate(tables, as_of, None, None, f, TEAMS)
+        )
+        answers[("lead_conversion", f)] = [
+            asdict(r) for r in ledger_reports.lead_conversion(tables, as_of, None, None, f, TEAMS)
+        ]
+    answers["pool"] = [asdict(lead) for lead in ledger_reports.pool(tables, as_of)]
+    return answers
+
+
+with_snapshots = st.lists(st.one_of(operation, st.just(("snapshot",))), min_size=10, max_size=80)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(with_snapshots)
+def test_every_report_as_of_a_moment_equals_the_report_shown_live_then(ops):
+    app = open_pipeline(claim_limit=3)
+    store = SqlDocStore(Database.sqlite(":memory:"))
+    follower = StoreFollower(app, store, all_projections(), publish=lambda e: e, batch_size=7)
+    tables = store.tables["ledger"]
+    shown: dict = {}
+    run(
+        app,
+        ops,
+        follower,
+        snapshot=lambda now: shown.update({now: every_report(tables, None, now)}),
+    )
+    follower.catch_up()
+    for moment, live in shown.items():
+        assert every_report(tables, moment, moment) == live
+    store.db.close()
+    app.close()
