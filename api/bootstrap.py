@@ -19,6 +19,7 @@ from typing import Any
 import psycopg2
 
 from api.idempotency import IdempotencyStore
+from api.progress import progress_bar
 from api.settings import Settings
 from api.users import UserDirectory
 from consumers.in_process import StoreFollower
@@ -95,15 +96,17 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     else:
         db = Database.postgres(partial(psycopg2.connect, settings.database_url))
         store_db = db
+    projections = all_projections(app.rules)
+    publish = partial(mask_personal_data, key=_pii_key(settings))
     with schema_lock(settings.database_url):
         protect_event_table(app, store_db)
         audit = AuditTrail(app, store_db)
         docs = SqlDocStore(db)
+        # Tables of an older schema were made anew: fill them before any process reads them.
+        _rebuild_stale(docs, projections, PublishedLog(app, publish), app.last_position())
         users = UserDirectory(db)
         idempotency = IdempotencyStore(db)
         positions = PositionStore(db)
-    projections = all_projections(app.rules)
-    publish = partial(mask_personal_data, key=_pii_key(settings))
     container = Container(
         settings=settings,
         clock=clock,
@@ -122,6 +125,21 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         # No Kafka: the store's log is delivered to the projections in this process.
         container.follower = StoreFollower(app, docs, projections, publish, after_batch=audit.seal)
     return container
+
+
+def _rebuild_stale(
+    docs: SqlDocStore,
+    projections: list[Projection],
+    envelopes: Callable[[int], Iterator[Envelope]],
+    log_positions: int,
+) -> None:
+    stale = [p for p in projections if p.name in docs.stale]
+    if not stale:
+        return
+    names = ", ".join(p.name for p in stale)
+    log.warning("read models %s are of an older schema version: rebuilding them", names)
+    with progress_bar(log_positions, f"rebuild {names}") as tick:
+        rebuild(stale, envelopes, docs, on_event=tick)
 
 
 def relay_of(container: Container, *, read_ahead: bool = False) -> Relay:

@@ -25,6 +25,8 @@ from domain.scoring import DEFAULT_RULES, ScoringRules
 from projections.base import Envelope
 from projections.tables import Key, Row, Table, TableState
 
+# Raise it with any change to the tables or to what the fold puts in them: a deployment that
+# starts on tables of an older version rebuilds them from the store.
 SCHEMA_VERSION = 1
 
 LEAD_STATE = (
@@ -97,6 +99,7 @@ class LedgerProjection:
 
     name: ClassVar[str] = "ledger"
     tables: ClassVar[tuple[Table, ...]] = TABLES
+    schema_version: ClassVar[int] = SCHEMA_VERSION
     # The fold keeps each aggregate's applied version in its own current row.
     tracks_versions: ClassVar[bool] = True
 

@@ -50,21 +50,33 @@ ADVANCE_POSITION = (
 
 
 # The relational read models (tables, not documents), by name.
-RELATIONAL: dict[str, tuple[Table, ...]] = {LedgerProjection.name: LedgerProjection.tables}
+RELATIONAL: dict[str, tuple[tuple[Table, ...], int]] = {
+    LedgerProjection.name: (LedgerProjection.tables, LedgerProjection.schema_version)
+}
 
 
 class SqlDocStore:
     """Documents, relational tables and positions of every read model, in one database."""
 
-    def __init__(self, db: Database, relational: dict[str, tuple[Table, ...]] = RELATIONAL) -> None:
+    def __init__(
+        self, db: Database, relational: dict[str, tuple[tuple[Table, ...], int]] = RELATIONAL
+    ) -> None:
         self.db = db
-        self.tables = {name: SqlTables(db, tables) for name, tables in relational.items()}
         self._advance_position = ADVANCE_POSITION.format(
             greatest="GREATEST" if db.is_postgres else "MAX"
         )
         with db.transaction():
             for statement in SCHEMA:
                 db.execute(statement)
+        self.tables = {
+            name: SqlTables(db, name, tables, version)
+            for name, (tables, version) in relational.items()
+        }
+
+    @property
+    def stale(self) -> list[str]:
+        """Relational read models whose tables were of an older schema: rebuild them."""
+        return [name for name, tables in self.tables.items() if tables.stale]
 
     def positions(self, projection: str) -> dict[str, int]:
         rows = self.db.read(

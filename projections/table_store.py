@@ -15,18 +15,39 @@ from projections.tables import Key, MemoryTables, Row, Table, row_id
 from store.database import Database
 
 PAGE = 500  # keys in one IN (...) of a prefetch
+VERSIONS = """CREATE TABLE IF NOT EXISTS read_model_versions (
+    read_model TEXT PRIMARY KEY,
+    version BIGINT NOT NULL)"""
 
 
 class SqlTables:
-    """The tables of one relational read model, in one database."""
+    """The tables of one relational read model, in one database, at its schema version.
 
-    def __init__(self, db: Database, tables: Sequence[Table]) -> None:
+    Tables of an older schema version are dropped and made anew, empty: `stale` says so, and
+    the read model is then rebuilt from the store (`api.bootstrap.build` does it at start).
+    """
+
+    def __init__(self, db: Database, name: str, tables: Sequence[Table], version: int) -> None:
         self.db = db
+        self.name = name
         self.tables = list(tables)
+        self.stale = False
         with db.transaction():
+            db.execute(VERSIONS)
+            rows = db.query("SELECT version FROM read_model_versions WHERE read_model = ?", (name,))
+            if rows and int(rows[0][0]) < version:
+                for table in self.tables:
+                    db.execute(f"DROP TABLE IF EXISTS {table.name}")
+                db.execute("DELETE FROM projection_positions WHERE projection = ?", (name,))
+                self.stale = True
             for table in self.tables:
                 for statement in table.ddl(db.is_postgres):
                     db.execute(statement)
+            db.execute(
+                "INSERT INTO read_model_versions (read_model, version) VALUES (?, ?) "
+                "ON CONFLICT (read_model) DO UPDATE SET version = excluded.version",
+                (name, version),
+            )
 
     def batch(self) -> TableBatch:
         """A TableState for one batch, inside a transaction the caller holds."""

@@ -10,8 +10,8 @@ from uuid import UUID
 
 from api.bootstrap import Container
 from api.cli.args import moment, not_negative
-from api.cli.progress import progress_bar
 from api.cli.schema_files import export_schemas
+from api.progress import progress_bar
 from domain.errors import NotFound
 from domain.leads import Lead
 from domain.opportunities import Opportunity

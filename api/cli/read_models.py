@@ -7,7 +7,7 @@ import sys
 
 from api.bootstrap import Container, chosen_projections, kafka_of, rebuild_read_models
 from api.cli.args import moment, positive
-from api.cli.progress import progress_bar
+from api.progress import progress_bar
 from consumers.rebuild_jobs import PARALLEL_FROM, default_jobs
 from consumers.relay import RELAY, relay_lag
 from consumers.status import kafka_lag, kafka_path_behind
