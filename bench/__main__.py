@@ -1,7 +1,8 @@
 """Runs every benchmark at one size, each in its own process, then prints the summary table.
 
     python -m bench                # quick: CI-sized, about a minute
-    python -m bench --size full    # minutes; about a million events for rebuild, relay, memory
+    python -m bench --size full    # minutes; about a million events for rebuild, relay, memory,
+                                   # and the reports (live and as of a month back)
 
 Needs PostgreSQL and Kafka: `make services`, then `. .services/env` (or `make bench`).
 """
@@ -15,9 +16,27 @@ import sys
 from bench import summary
 
 SIZES = {
-    "smoke": {"commands": 200, "leads": 100, "import_leads": 100, "http_commands": 300},
-    "quick": {"commands": 1000, "leads": 1000, "import_leads": 1000, "http_commands": 2000},
-    "full": {"commands": 5000, "leads": 125_000, "import_leads": 20_000, "http_commands": 20_000},
+    "smoke": {
+        "commands": 200,
+        "leads": 100,
+        "import_leads": 100,
+        "http_commands": 300,
+        "report_requests": 16,
+    },
+    "quick": {
+        "commands": 1000,
+        "leads": 1000,
+        "import_leads": 1000,
+        "http_commands": 2000,
+        "report_requests": 200,
+    },
+    "full": {
+        "commands": 5000,
+        "leads": 125_000,
+        "import_leads": 20_000,
+        "http_commands": 20_000,
+        "report_requests": 400,
+    },
 }
 
 
@@ -28,7 +47,11 @@ def commands(size: dict[str, int]) -> list[list[str]]:
         ["bench.rebuild", "--leads", str(size["leads"])],
         ["bench.kafka_path", "--leads", str(size["leads"])],
         ["bench.http", "--commands", str(size["http_commands"])],
-    ]
+    ] + [
+        ["bench.reports", "--leads", str(size["leads"]), "--backend", backend,
+         "--requests", str(size["report_requests"])]
+        for backend in ("sqlite", "postgres")
+    ]  # fmt: skip
 
 
 def main() -> None:

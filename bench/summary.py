@@ -11,7 +11,7 @@ import json
 
 from bench.common import RESULTS
 
-ORDER = ("append", "import", "http", "kafka_path", "rebuild")
+ORDER = ("append", "import", "http", "kafka_path", "rebuild", "reports-sqlite", "reports-postgres")
 HEADER = (
     "figure",
     "unit",

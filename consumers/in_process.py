@@ -41,17 +41,21 @@ class StoreFollower:
         self.batch_size = batch_size
         self.after_batch = after_batch
         self._lock = threading.Lock()
+        self._delivered = -1  # the log position every projection had reached, last we looked
 
     def run_once(self) -> int:
         """Applies the next batch to every projection that is behind; returns how many log
         positions it moved past (0 when every projection is at the end of the log)."""
         with self._lock:
+            if self.app.last_position() <= self._delivered:
+                return 0  # nothing stored since this process delivered everything (one query)
             positions = {
                 p.name: self.store.position(p.name, STORE_SOURCE) for p in self.projections
             }
             start = min(positions.values(), default=0)
             batch = self.log.envelopes(start, self.batch_size)
             if batch.last_position == start:
+                self._delivered = start
                 return 0
             public = [self.publish(e) for e in batch.envelopes]
             for projection in self.projections:

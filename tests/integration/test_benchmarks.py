@@ -11,7 +11,8 @@ import sys
 
 from tests.integration.conftest import ROOT
 
-EXPECTED = {"append", "import", "rebuild", "kafka_path", "http"}
+EXPECTED = {"append", "import", "rebuild", "kafka_path", "http", "reports-sqlite",
+            "reports-postgres"}  # fmt: skip
 
 
 def test_every_benchmark_runs_and_reports_figures_beside_their_baselines(services, tmp_path):

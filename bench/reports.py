@@ -1,0 +1,172 @@
+"""Report latency through HTTP, live and as of a month back, beside a plain SQL GROUP BY.
+
+A store is filled with the seeded activity log and its read models rebuilt; `salesledger
+serve` then answers every report to 8 concurrent clients, live and `as_of` a month before the
+log's last event. The baseline, measured in the same run on the same database, is a plain
+`GROUP BY` over the current opportunity table (indexed, one row per opportunity), issued
+directly — what a report costs at the least.
+
+    python -m bench.reports --leads 1000                        # quick
+    python -m bench.reports --leads 125000 --backend postgres   # about a million events
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from api.bootstrap import build, rebuild_read_models
+from api.users import Role
+from bench.common import (
+    LOGS,
+    Row,
+    activity_log,
+    free_port,
+    restore,
+    scratch_database,
+    scratch_settings,
+    write_results,
+)
+from bench.http import service, wait_for_port
+from domain.context import SystemClock
+
+CLIENTS = 8
+LIVE_P99_MS, AS_OF_P99_MS = 50, 200
+REPORTS = (
+    "funnel", "win-rate", "lead-conversion", "sales-cycle", "forecast", "closed-won", "lost",
+)  # fmt: skip
+POOL = "pool"
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))], 1)
+
+
+def timed_requests(port: int, token: str, path: str, params: dict, requests: int) -> list[float]:
+    """Milliseconds of `requests` calls shared among CLIENTS threads, each on its own client."""
+    times: list[float] = []
+    lock = threading.Lock()
+    per_client = max(1, requests // CLIENTS)
+
+    def client_loop() -> None:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        ) as client:
+            for _ in range(per_client):
+                started = time.perf_counter()
+                response = client.get(path, params=params)
+                elapsed = (time.perf_counter() - started) * 1000
+                response.raise_for_status()
+                with lock:
+                    times.append(elapsed)
+
+    threads = [threading.Thread(target=client_loop) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return times
+
+
+def baseline_ms(container, repeats: int) -> list[float]:
+    """A plain GROUP BY over the indexed current opportunity table, straight on the database."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        container.db.read(
+            "SELECT stage, COUNT(*), SUM(amount) FROM rm_opportunity WHERE status = 'open' "
+            "GROUP BY stage"
+        )
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=200, help="per report and moment")
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    args = parser.parse_args()
+    log = activity_log(args.leads, args.seed)
+
+    with tempfile.TemporaryDirectory() as folder, scratch_database(args.backend) as url:
+        settings = scratch_settings(Path(folder), url, aggregate_cache=0)
+        container = build(settings)
+        events = restore(container.app, log)
+        rebuild_read_models(container, container.projections, None, jobs=1)
+        last = container.db.read("SELECT MAX(at) FROM rm_activity")[0][0]
+        month_back = (datetime.fromisoformat(last) - timedelta(days=30)).isoformat()
+        token = container.users.add("bench-admin", Role.ADMIN, None, SystemClock().now())
+        history_rows = container.db.read("SELECT COUNT(*) FROM rm_opportunity_history")[0][0]
+        baseline = baseline_ms(container, args.requests)
+        container.close()
+
+        port = free_port()
+        env = {
+            **os.environ,
+            "SALESLEDGER_DATA_DIR": folder,
+            "SALESLEDGER_TOPIC_PREFIX": settings.topic_prefix,
+            "SALESLEDGER_AGGREGATE_CACHE": "0",
+        }
+        env.pop("SALESLEDGER_KAFKA_BOOTSTRAP", None)
+        if url is None:
+            env.pop("SALESLEDGER_DATABASE_URL", None)
+        else:
+            env["SALESLEDGER_DATABASE_URL"] = url
+        LOGS.mkdir(parents=True, exist_ok=True)
+        with service(["serve", "--port", str(port)], env, LOGS / "reports-api.log") as api:
+            wait_for_port(port, api)
+            rows = _measure(port, token, month_back, args.requests, baseline, args.backend)
+
+    write_results(
+        f"reports-{args.backend}",
+        rows,
+        events=events,
+        opportunity_history_rows=history_rows,
+        as_of=month_back,
+        clients=CLIENTS,
+        requests=args.requests,
+    )
+
+
+def _measure(port, token, month_back, requests, baseline, backend) -> list[Row]:
+    base_p99 = round(sorted(baseline)[min(len(baseline) - 1, int(0.99 * len(baseline)))], 3)
+    name = f"plain GROUP BY on {backend}, p99 (ms)"
+    rows = []
+    for report in (*REPORTS, POOL):
+        path = f"/{POOL}" if report == POOL else f"/reports/{report}"
+        for label, params, target in (
+            ("live", {}, LIVE_P99_MS),
+            ("as of a month back", {"as_of": month_back}, AS_OF_P99_MS),
+        ):
+            times = timed_requests(port, token, path, params, requests)
+            rows.append(Row(f"{report} {label} p50, {backend}", "ms", percentile(times, 0.5)))
+            rows.append(
+                Row(
+                    f"{report} {label} p99, {backend}",
+                    "ms",
+                    percentile(times, 0.99),
+                    base_p99,
+                    name,
+                    target,
+                    higher_is_better=False,
+                )  # fmt: skip
+            )
+    rows.append(Row(f"baseline p50, {backend}", "ms", round(statistics.median(baseline), 3)))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
