@@ -71,20 +71,14 @@ PIPELINE_STAGES = Table(
 )  # fmt: skip
 ACTIVITY = Table(
     "rm_activity", ("aggregate_id", "version"),
-    ("at", "kind", "aggregate_type", "actor", "rep", "method", "amount", "stage", "from_stage"),
-    frozenset({"version", "amount"}), indexes=(("at",), ("kind", "at")),
+    ("at", "kind", "aggregate_type", "actor", "rep", "method", "amount", "stage", "from_stage",
+     "product_line", "first_contact", "within_sla"),
+    frozenset({"version", "amount", "first_contact", "within_sla"}),
+    indexes=(("at",), ("kind", "at")),
 )  # fmt: skip
 TABLES = (LEADS, LEAD_HISTORY, OPPORTUNITIES, OPPORTUNITY_HISTORY, PIPELINES, PIPELINE_STAGES,
           ACTIVITY)  # fmt: skip
 LEAD_STEPS = ("captured", "contacted", "qualified", "converted")
-# The events each report counts, kept as activity facts.
-COUNTED = frozenset({
-    "LeadCaptured", "LeadClaimed", "LeadAssigned", "LeadFollowedUp", "LeadConverted",
-    "LeadReturnedToPool", "LeadReleased", "OpportunityOpened", "OpportunityStageChanged",
-    "OpportunityFollowedUp", "OpportunityWon", "OpportunityLost", "OpportunityReopened",
-    "OpportunityAmountChanged", "OpportunityCloseDateChanged", "OpportunityReassigned",
-})  # fmt: skip
-
 Change = Callable[[Row, Envelope], None]
 
 
@@ -182,7 +176,14 @@ class LedgerProjection:
             row = dict(before)
             change(row, envelope)
             _record(state, LEADS, LEAD_HISTORY, before, row, envelope)
-            _fact(state, envelope, rep=envelope["data"].get("rep"))
+            first = row["first_contact_at"] is not None and before["first_contact_at"] is None
+            _fact(
+                state,
+                envelope,
+                rep=envelope["data"].get("rep"),
+                first_contact=int(first) if envelope["type"] == "LeadFollowedUp" else None,
+                within_sla=row["first_contact_within_sla"] if first else None,
+            )
 
         return handle
 
@@ -216,7 +217,10 @@ class LedgerProjection:
             opened_at=at,
         )
         _record(state, OPPORTUNITIES, OPPORTUNITY_HISTORY, None, row, envelope)
-        _fact(state, envelope, rep=row["owner"], amount=row["amount"], stage=row["stage"])
+        _fact(
+            state, envelope, rep=row["owner"], amount=row["amount"], stage=row["stage"],
+            product_line=row["product_line"],
+        )  # fmt: skip
 
     def _opportunity(self, change: Change) -> Callable[[TableState, Envelope], None]:
         def handle(state: TableState, envelope: Envelope) -> None:
@@ -234,6 +238,7 @@ class LedgerProjection:
                 amount=cents(data["amount"]) if "amount" in data else None,
                 stage=row["stage"],
                 from_stage=before["stage"],
+                product_line=before["product_line"],
             )
 
         return handle
@@ -298,8 +303,7 @@ def _record(
 
 
 def _fact(state: TableState, envelope: Envelope, rep: str | None, **values: Any) -> None:
-    if envelope["type"] not in COUNTED:
-        return
+    """Every lead and deal event as a fact: who acted, whom it counts for, what it moved."""
     data = envelope["data"]
     state.put(
         ACTIVITY,
@@ -315,6 +319,9 @@ def _fact(state: TableState, envelope: Envelope, rep: str | None, **values: Any)
             "amount": values.get("amount"),
             "stage": values.get("stage"),
             "from_stage": values.get("from_stage"),
+            "product_line": values.get("product_line"),
+            "first_contact": values.get("first_contact"),
+            "within_sla": values.get("within_sla"),
         },
     )
 

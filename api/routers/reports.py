@@ -17,7 +17,7 @@ from api.routers.queries import AsOf, Moment, as_of_text, ledger, report_states
 from domain.published import json_ready
 from projections import ledger_reports
 from projections.filters import ReportFilter
-from projections.rep_activity import iso_week, rep_activity_report
+from projections.rep_activity import iso_week
 from projections.stage_conversion import stage_conversion_report
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -99,8 +99,8 @@ def rep_activity(
     week = week or iso_week(as_of or container.clock.now())
     _check_week(week)
     filters = scoped_filter(user, ReportFilter(rep, team, None))
-    rows = rep_activity_report(
-        report_states(container, as_of)["rep_activity"], week, filters, container.users.teams()
+    rows = ledger_reports.rep_activity(
+        ledger(container), week, as_of, filters, container.users.teams()
     )
     return JSONResponse(json_ready({"week": week, "rows": [asdict(r) for r in rows]}))
 

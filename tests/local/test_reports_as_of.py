@@ -19,6 +19,7 @@ from tests.local.test_read_model_properties import operation, run
 
 TEAMS = {"ryan": "east", "rita": "east", "will": "west", "maria": "east"}
 FILTERS = (ReportFilter(), ReportFilter(team="east"), ReportFilter(rep="will"))
+WEEKS = ("2026-W48", "2026-W49", "2026-W50")  # the operations start on Monday of W48
 
 
 def every_report(tables, as_of, now) -> dict:
@@ -36,6 +37,10 @@ def every_report(tables, as_of, now) -> dict:
         answers[("lead_conversion", f)] = [
             asdict(r) for r in ledger_reports.lead_conversion(tables, as_of, None, None, f, TEAMS)
         ]
+        for week in WEEKS:
+            answers[("rep_activity", week, f)] = [
+                asdict(r) for r in ledger_reports.rep_activity(tables, week, as_of, f, TEAMS)
+            ]
     answers["pool"] = [asdict(lead) for lead in ledger_reports.pool(tables, as_of)]
     return answers
 
