@@ -24,9 +24,9 @@ from projections.sql_store import SqlDocStore
 
 # Below this many log positions a second process costs more to start than it saves.
 PARALLEL_FROM = 100_000
-# Relative time each read model takes to fold (measured on seeded logs: rep activity takes
-# about as long as funnel, stage conversion and pool together, and so does the ledger).
-FOLD_COST = {"ledger": 3, "rep_activity": 3}
+# Relative time each read model takes to fold (measured on seeded logs: the ledger about six
+# times as long as stage conversion).
+FOLD_COST = {"ledger": 6}
 # Rebuilds the named read models in a process of its own (picklable: the child is spawned);
 # returns how many events it folded.
 GroupRebuild = Callable[[list[str], "datetime | None"], int]

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from domain.scoring import DEFAULT_RULES, ScoringRules
 from projections.base import Projection
-from projections.funnel import FunnelProjection
 from projections.ledger import LedgerProjection
-from projections.pool import PoolProjection
-from projections.rep_activity import RepActivityProjection
 from projections.stage_conversion import StageConversionProjection
 
 
 def all_projections(rules: ScoringRules = DEFAULT_RULES) -> list[Projection]:
-    return [
-        FunnelProjection(),
-        StageConversionProjection(),
-        RepActivityProjection(rules),
-        PoolProjection(),
-        LedgerProjection(rules),
-    ]
+    """Stage conversion (documents, until it moves onto the ledger) and the ledger, whose
+    tables answer the funnel, the pool, rep activity and the management reports."""
+    return [StageConversionProjection(), LedgerProjection(rules)]

@@ -16,9 +16,14 @@ from typing import Any
 
 from domain.stages import DEFAULT_STAGES
 from projections.filters import ReportFilter
-from projections.funnel import LEAD_STEPS, FunnelReport, FunnelStage, LeadFunnel
-from projections.pool import PoolLead
-from projections.rep_activity import RepWeek
+from projections.report_rows import (
+    LEAD_STEPS,
+    FunnelReport,
+    FunnelStage,
+    LeadFunnel,
+    PoolLead,
+    RepWeek,
+)
 from projections.table_store import SqlTables
 
 IN_FORCE = "valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)"

@@ -17,7 +17,7 @@ from api.routers.queries import AsOf, Moment, as_of_text, ledger, report_states
 from domain.published import json_ready
 from projections import ledger_reports
 from projections.filters import ReportFilter
-from projections.rep_activity import iso_week
+from projections.report_rows import iso_week
 from projections.stage_conversion import stage_conversion_report
 
 router = APIRouter(prefix="/reports", tags=["reports"])

@@ -25,11 +25,11 @@ def test_read_models_at_different_offsets_each_apply_every_event_once(production
     some_activity(app, ryan)
     while relay.run_once():
         pass
-    funnel_only = projector_of(production, ["funnel"])
-    drain(funnel_only)
-    funnel_only.close()
-    funnel_before = production.docs.positions("funnel")
-    assert funnel_before and not production.docs.positions("rep_activity")
+    one_model = projector_of(production, ["stage_conversion"])
+    drain(one_model)
+    one_model.close()
+    one_model_before = production.docs.positions("stage_conversion")
+    assert one_model_before and not production.docs.positions("ledger")
 
     some_activity(app, rita)
     while relay.run_once():
@@ -41,14 +41,14 @@ def test_read_models_at_different_offsets_each_apply_every_event_once(production
         make_consumer(settings.kafka_bootstrap, "small-batches", max_poll_records=7),
         all_topics(settings.topic_prefix),
     )
-    funnel_seen = [funnel_before]
+    one_model_seen = [one_model_before]
 
-    def funnel_never_goes_back() -> None:
-        now = production.docs.positions("funnel")
-        assert all(now[source] >= offset for source, offset in funnel_seen[-1].items())
-        funnel_seen.append(now)
+    def one_model_never_goes_back() -> None:
+        now = production.docs.positions("stage_conversion")
+        assert all(now[source] >= offset for source, offset in one_model_seen[-1].items())
+        one_model_seen.append(now)
 
-    drain(everything, after_each=funnel_never_goes_back)
+    drain(everything, after_each=one_model_never_goes_back)
     everything.close()
     relay.close()
 
@@ -56,4 +56,4 @@ def test_read_models_at_different_offsets_each_apply_every_event_once(production
     for projection in production.projections:
         assert production.docs.all_docs(projection.name) == fresh[projection.name].docs
     offsets = {p.name: production.docs.positions(p.name) for p in production.projections}
-    assert all(positions == offsets["funnel"] for positions in offsets.values())
+    assert all(positions == offsets["stage_conversion"] for positions in offsets.values())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from api.bootstrap import rebuild_read_models
 from api.cli.read_models import behind_store
 from domain.context import CommandContext
@@ -24,14 +22,14 @@ def test_live_read_models_built_through_kafka_verify_and_survive_a_rebuild(produ
         live = production.docs.all_docs(projection.name)
         assert first_difference(projection.name, live, rebuilt.states[projection.name].docs) is None
 
-    key = next(k for k in production.docs.all_docs("rep_activity") if k.startswith("week:"))
+    key = next(k for k in production.docs.all_docs("ledger") if k.startswith("rm_lead:"))
     with production.db.transaction():
         production.db.execute(
-            "UPDATE projection_docs SET doc = ? WHERE projection = 'rep_activity' AND key = ?",
-            (json.dumps({"tampered": True}), key),
+            "UPDATE rm_lead SET company = ? WHERE lead_id = ?",
+            ("tampered", key.removeprefix("rm_lead:")),
         )
-    live = production.docs.all_docs("rep_activity")
-    difference = first_difference("rep_activity", live, rebuilt.states["rep_activity"].docs)
+    live = production.docs.all_docs("ledger")
+    difference = first_difference("ledger", live, rebuilt.states["ledger"].docs)
     assert difference is not None and difference.key == key
 
     # as `salesledger rebuild --jobs 2` runs it: two processes, two groups of read models

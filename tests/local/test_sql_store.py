@@ -8,9 +8,9 @@ import pytest
 from consumers.in_process import STORE_SOURCE, StoreFollower
 from projections.base import fold, fold_all, keys_read
 from projections.catalog import all_projections
-from projections.funnel import FunnelProjection
 from projections.replay import fold_until
 from projections.sql_store import SqlDocStore
+from projections.stage_conversion import StageConversionProjection
 from projections.state import MemoryState
 from store.database import Database
 from store.log_reader import all_envelopes
@@ -41,25 +41,25 @@ def history(app, ryan):
 
 def test_applying_the_same_event_twice_changes_nothing(store, app, ryan):
     envelopes = history(app, ryan)
-    projection = FunnelProjection()
-    with store.batch("funnel") as state:
+    projection = StageConversionProjection()
+    with store.batch("stage_conversion") as state:
         for envelope in envelopes:
             fold(projection, state, envelope)
-    before = store.all_docs("funnel")
-    with store.batch("funnel") as state:
+    before = store.all_docs("stage_conversion")
+    with store.batch("stage_conversion") as state:
         applied = [fold(projection, state, e) for e in envelopes]
     assert applied == [False] * len(envelopes)
-    assert store.all_docs("funnel") == before
+    assert store.all_docs("stage_conversion") == before
 
 
 def test_a_failed_batch_leaves_neither_rows_nor_position(store, app, ryan):
     envelopes = history(app, ryan)
-    with pytest.raises(RuntimeError), store.batch("funnel") as state:
-        fold(FunnelProjection(), state, envelopes[0])
+    with pytest.raises(RuntimeError), store.batch("stage_conversion") as state:
+        fold(StageConversionProjection(), state, envelopes[0])
         state.advance({STORE_SOURCE: envelopes[0]["position"]})
         raise RuntimeError("crash mid-batch")
-    assert store.all_docs("funnel") == {}
-    assert store.position("funnel", STORE_SOURCE) == 0
+    assert store.all_docs("stage_conversion") == {}
+    assert store.position("stage_conversion", STORE_SOURCE) == 0
 
 
 def test_follower_builds_the_same_read_models_as_a_fresh_fold(store, app, ryan):
@@ -81,7 +81,8 @@ def test_follower_resumes_from_its_stored_position(store, app, ryan):
     restarted = StoreFollower(app, store, projections, publish=lambda e: e)
     assert restarted.run_once() == 1
     assert restarted.run_once() == 0
-    assert store.reader("funnel").get("lead:" + str(list(all_envelopes(app))[-1]["aggregate_id"]))
+    later = str(list(all_envelopes(app))[-1]["aggregate_id"])
+    assert store.all_docs("ledger")[f"rm_lead:{later}"]["company"] == "Later Inc"
 
 
 def test_a_batch_loads_the_documents_it_will_read_in_one_query(store, app, ryan, rita):

@@ -1,19 +1,21 @@
-"""Each report folded from a scripted history; every expected number is computed by hand."""
+"""Each report over a scripted history (the ledger's tables in SQLite, stage conversion's
+documents); every expected number is computed by hand."""
 
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
+from consumers.in_process import StoreFollower
 from domain.followups import FollowUp
 from domain.scoring import Authority
+from projections import ledger_reports
 from projections.catalog import all_projections
 from projections.filters import ReportFilter
-from projections.funnel import FunnelStage, LeadFunnel, funnel_report
-from projections.rep_activity import rep_activity_report
-from projections.replay import fold_until
+from projections.report_rows import FunnelStage, LeadFunnel, iso_week
+from projections.sql_store import SqlDocStore
 from projections.stage_conversion import StageConversion, stage_conversion_report
-from store.log_reader import all_envelopes
+from store.database import Database
 from tests.builders import capture, open_deal
 from tests.conftest import MONDAY
 
@@ -22,7 +24,18 @@ ANYONE = ReportFilter()
 
 
 def fold(app):
-    return fold_until(all_projections(), all_envelopes(app))
+    """The read models of everything the application stored, in an in-memory SQLite database."""
+    store = SqlDocStore(Database.sqlite(":memory:"))
+    StoreFollower(app, store, all_projections(), publish=lambda e: e).catch_up()
+    return {"stage_conversion": store.reader("stage_conversion"), "ledger": store.tables["ledger"]}
+
+
+def funnel_report(ledger, filters, teams):
+    return ledger_reports.funnel(ledger, None, filters, teams)
+
+
+def rep_activity_report(ledger, week, filters, teams):
+    return ledger_reports.rep_activity(ledger, week, None, filters, teams)
 
 
 class TestFunnel:
@@ -55,7 +68,7 @@ class TestFunnel:
         return fold(app)
 
     def test_open_opportunities_per_stage_with_weighted_amounts(self, states):
-        report = funnel_report(states["funnel"], ANYONE, TEAMS)
+        report = funnel_report(states["ledger"], ANYONE, TEAMS)
         assert report.stages == [
             FunnelStage("contact", 2, Decimal(100_000), Decimal("10000.00")),
             FunnelStage("needs", 1, Decimal(60_000), Decimal("15000.00")),
@@ -64,11 +77,11 @@ class TestFunnel:
         ]
 
     def test_lead_funnel_is_cumulative(self, states):
-        report = funnel_report(states["funnel"], ANYONE, TEAMS)
+        report = funnel_report(states["ledger"], ANYONE, TEAMS)
         assert report.leads == LeadFunnel(captured=4, contacted=3, qualified=2, converted=1)
 
     def test_rep_filter_keeps_that_reps_opportunities_and_leads(self, states):
-        report = funnel_report(states["funnel"], ReportFilter(rep="rita"), TEAMS)
+        report = funnel_report(states["ledger"], ReportFilter(rep="rita"), TEAMS)
         assert [(s.stage, s.count) for s in report.stages] == [
             ("contact", 0),
             ("needs", 0),
@@ -78,9 +91,9 @@ class TestFunnel:
         assert report.leads == LeadFunnel()
 
     def test_team_filter_uses_the_user_directory(self, states):
-        west = funnel_report(states["funnel"], ReportFilter(team="west"), TEAMS)
+        west = funnel_report(states["ledger"], ReportFilter(team="west"), TEAMS)
         assert sum(s.count for s in west.stages) == 0
-        east = funnel_report(states["funnel"], ReportFilter(team="east"), TEAMS)
+        east = funnel_report(states["ledger"], ReportFilter(team="east"), TEAMS)
         assert sum(s.count for s in east.stages) == 4
 
     def test_weighted_amount_follows_a_product_lines_own_probabilities(self, app, ryan, maria):
@@ -93,7 +106,7 @@ class TestFunnel:
             expected_close=date(2027, 1, 1),
             product_line="hw",
         )
-        report = funnel_report(fold(app)["funnel"], ReportFilter(product_line="hw"), TEAMS)
+        report = funnel_report(fold(app)["ledger"], ReportFilter(product_line="hw"), TEAMS)
         assert report.stages == [FunnelStage("demo", 1, Decimal(1000), Decimal("300.00"))]
 
 
@@ -196,9 +209,7 @@ class TestRepActivity:
 
     def test_rows_per_rep_for_the_week(self, states):
         folded, _ = states
-        rows = {
-            r.rep: r for r in rep_activity_report(folded["rep_activity"], "2026-W48", ANYONE, TEAMS)
-        }
+        rows = {r.rep: r for r in rep_activity_report(folded["ledger"], "2026-W48", ANYONE, TEAMS)}
         assert set(rows) == {"maria", "rita", "ryan"}
         ryan = rows["ryan"]
         assert (ryan.leads_assigned, ryan.leads_claimed) == (0, 2)
@@ -220,18 +231,14 @@ class TestRepActivity:
 
     def test_the_next_week_holds_only_the_next_weeks_work(self, states):
         folded, _ = states
-        rows = rep_activity_report(folded["rep_activity"], "2026-W49", ANYONE, TEAMS)
+        rows = rep_activity_report(folded["ledger"], "2026-W49", ANYONE, TEAMS)
         assert [(r.rep, r.follow_ups, r.first_contacts) for r in rows] == [("ryan", {"call": 1}, 0)]
 
     def test_rep_filter_and_team_filter(self, states):
         folded, _ = states
-        only = rep_activity_report(
-            folded["rep_activity"], "2026-W48", ReportFilter(rep="rita"), TEAMS
-        )
+        only = rep_activity_report(folded["ledger"], "2026-W48", ReportFilter(rep="rita"), TEAMS)
         assert [r.rep for r in only] == ["rita"]
-        west = rep_activity_report(
-            folded["rep_activity"], "2026-W48", ReportFilter(team="west"), TEAMS
-        )
+        west = rep_activity_report(folded["ledger"], "2026-W48", ReportFilter(team="west"), TEAMS)
         assert west == []
 
 
@@ -240,13 +247,12 @@ class TestRepActivity:
     [
         "2026-11-23T09:00:00+00:00",
         "2026-12-31T23:59:59.999999+00:00",  # ISO week 53 of 2026
-        "2027-01-01T00:30:00+08:00",  # still in 2026's week 53 where it was recorded
+        "2027-01-03T23:59:59+00:00",  # still 2026's week 53
         "2027-01-04T00:00:00+00:00",
     ],
 )
-def test_an_events_week_is_the_iso_week_of_its_recorded_time(occurred_at):
+def test_an_events_week_is_the_iso_week_of_its_recorded_utc_time(occurred_at):
     from datetime import datetime
 
-    from projections.rep_activity import iso_week, week_of
-
-    assert week_of(occurred_at) == iso_week(datetime.fromisoformat(occurred_at))
+    start, end = ledger_reports.week_bounds(iso_week(datetime.fromisoformat(occurred_at)))
+    assert start <= occurred_at < end
