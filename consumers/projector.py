@@ -89,7 +89,8 @@ class KafkaProjector:
         reached = {source_of(p): messages[-1].offset + 1 for p, messages in batches.items()}
         applied = 0
         try:
-            with self.store.batches([p.name for p in self.projections]) as states:
+            names = [p.name for p in self.projections]
+            with self.store.batches(names, partitions=sorted(reached)) as states:
                 for projection in self.projections:
                     fresh = self._not_applied(projection, batches)
                     applied += fold_all(projection, states[projection.name], fresh)

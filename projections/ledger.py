@@ -8,8 +8,9 @@ replay. Each event a report counts is also an activity fact (one row per aggrega
 Rows are owned by the event's own aggregate: a fold never writes, nor reads, another
 aggregate's rows (what links them — a deal's lead, a stage's probability — is joined when a
 report asks), so its result does not depend on the order Kafka delivers partitions in, and
-processes sharing a consumer group never write one row. The current row's `version` is the
-last one applied: an event at or below it is a redelivery, and changes nothing.
+projectors sharing a consumer group write disjoint rows (they wait for each other only on a
+partition that moves between them). The current row's `version` is the last one applied: an
+event at or below it is a redelivery, and changes nothing.
 
 Money is in cents (exact sums on both databases); times are UTC ISO-8601 text.
 """
@@ -137,8 +138,9 @@ class LedgerProjection:
         return True
 
     def keys_read(self, envelopes: list[Envelope]) -> set[tuple[Table, Key]]:
-        """The rows folding these envelopes reads: each aggregate's current row, and a
-        pipeline's stage rows of its previous definition (read when it is redefined)."""
+        """The rows folding these envelopes reads, to load in one query per table: each
+        aggregate's current row (a pipeline's redefinition also reads its previous stage rows,
+        which are few and rare, and are loaded when asked for)."""
         wanted: set[tuple[Table, Key]] = set()
         for envelope in envelopes:
             wanted.add((_current_table(envelope), (envelope["aggregate_id"],)))

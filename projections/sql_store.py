@@ -94,20 +94,21 @@ class SqlDocStore:
             yield states[projection]
 
     @contextmanager
-    def batches(self, projections: list[str]) -> Iterator[dict[str, BatchState | TableBatch]]:
+    def batches(
+        self, projections: list[str], partitions: list[str] | None = None
+    ) -> Iterator[dict[str, BatchState | TableBatch]]:
         """Write-through DocStates of several read models, committed all in one transaction.
 
-        Documents are shared by aggregates on different partitions (applied-version buckets,
-        a rep's week), so two processes folding the same read model (two projectors of one
-        consumer group, two API processes without Kafka) would each read, change and write
-        them back, and the last commit would win. The batch therefore holds its read models'
-        writer locks from before its first read to its commit: the other process's batch
-        waits, then reads what this one wrote. Its fold skips what was applied meanwhile.
+        Two processes folding the same rows at once (two API processes without Kafka; two
+        projectors of one consumer group, for documents shared by aggregates on different
+        partitions, or for any row during a rebalance) would each read, change and write them
+        back, and the last commit would win. The batch therefore holds writer locks from
+        before its first read to its commit (see `_writer_locks`): the other process's batch
+        waits, then reads what this one wrote, and its fold skips what was applied meanwhile.
+        `partitions` names the Kafka partitions the batch holds events of.
         """
         with self.db.transaction():
-            # Relational read models share no rows between aggregates: nothing to wait for.
-            shared = [name for name in projections if name not in self.tables]
-            self.db.lock_for_writing([f"read_model:{name}" for name in shared])
+            self.db.lock_for_writing(self._writer_locks(projections, partitions))
             states: dict[str, BatchState | TableBatch] = {
                 name: self.tables[name].batch() if name in self.tables else BatchState(self, name)
                 for name in projections
@@ -119,6 +120,21 @@ class SqlDocStore:
                     self._write_positions(name, state.new_positions)
                 else:
                     self._flush(name, state)
+
+    def _writer_locks(self, projections: list[str], partitions: list[str] | None) -> list[str]:
+        """A relational read model's rows belong to one aggregate, so to one Kafka partition:
+        a batch of some partitions (`partitions`, a projector's) waits only for another
+        process's batch of the same partitions — during a rebalance, the process that lost a
+        partition and the one that got it. Documents shared across partitions, and batches of
+        the whole log (the in-process follower), wait for every other batch of the read model.
+        """
+        names = []
+        for name in projections:
+            if name in self.tables and partitions is not None:
+                names += [f"read_model:{name}:{partition}" for partition in partitions]
+            else:
+                names.append(f"read_model:{name}")
+        return names
 
     def reader(self, projection: str) -> ReadState | SqlTables:
         if projection in self.tables:

@@ -8,7 +8,7 @@ transaction, so readers see the old tables whole until the commit and the new on
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from projections.tables import Key, MemoryTables, Row, Table, row_id
@@ -155,9 +155,3 @@ class TableBatch:
             rows = self._rows[name]
             ordered = sorted(keys, key=lambda k: tuple(str(p) for p in k))
             self._store.write(self._tables[name], [rows[k] for k in ordered])  # type: ignore[misc]
-
-    def rows(self) -> Iterator[tuple[str, Row]]:
-        for name, rows in self._rows.items():
-            for key, row in rows.items():
-                if row is not None:
-                    yield row_id(self._tables[name], key), row

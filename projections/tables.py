@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 Row = dict[str, Any]
 Key = tuple[Any, ...]
-BIGINT_COLUMNS = ("version", "position")
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,6 @@ class Table:
     columns: tuple[str, ...]
     integers: frozenset[str] = frozenset()
     indexes: tuple[tuple[str, ...], ...] = ()
-    doc: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def all_columns(self) -> tuple[str, ...]:
