@@ -1,0 +1,126 @@
+"""Rep activity per ISO week, from the ledger's activity facts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from domain.stages import DEFAULT_STAGES
+from projections.filters import ReportFilter
+from projections.report_rows import RepWeek
+from projections.reports.sql import (
+    moment,
+    money,
+)
+from projections.table_store import SqlTables
+
+
+def week_bounds(week: str) -> tuple[str, str]:
+    """The first moment of an ISO week (`2026-W48`, UTC) and of the week after it."""
+    year, number = week.split("-W")
+    start = datetime.fromisocalendar(int(year), int(number), 1).replace(tzinfo=UTC)
+    return start.isoformat(), (start + timedelta(days=7)).isoformat()
+
+
+def _stage_ranks(tables: SqlTables) -> dict[str, list[tuple[str, str | None, list[str]]]]:
+    """Per product line, each definition's interval and stage keys in order."""
+    rows = tables.read(
+        "SELECT product_line, version, valid_from, valid_to, stage FROM rm_pipeline_stage "
+        "ORDER BY product_line, version, position"
+    )
+    definitions: dict[tuple[str, int], tuple[str, str | None, list[str]]] = {}
+    for line, version, valid_from, valid_to, stage in rows:
+        definitions.setdefault((line, version), (valid_from, valid_to, []))[2].append(stage)
+    by_line: dict[str, list[tuple[str, str | None, list[str]]]] = {}
+    for (line, _), definition in sorted(definitions.items()):
+        by_line.setdefault(line, []).append(definition)
+    return by_line
+
+
+def _rank(ranks, line: str | None, stage: str | None, at: str) -> int:
+    """A stage's place in the pipeline in force for the line at `at`: won above every stage,
+    lost and unknown stages below (as the rep-activity report has always ranked them)."""
+    if stage == "won":
+        return 10_000
+    keys = [s.key for s in DEFAULT_STAGES.stages]
+    for valid_from, valid_to, stages in ranks.get(line or "", []):
+        if valid_from <= at and (valid_to is None or valid_to > at):
+            keys = stages
+    return keys.index(stage) if stage in keys else -1
+
+
+def rep_activity(
+    tables: SqlTables,
+    week: str,
+    as_of: datetime | None,
+    filters: ReportFilter,
+    teams: Mapping[str, str | None],
+) -> list[RepWeek]:
+    """One row per rep with any activity in the ISO week (DESIGN.md §2), ordered by rep: what
+    they were given, whom they contacted, what they moved and won."""
+    start, end = week_bounds(week)
+    clauses, params = ["at >= ?", "at < ?"], [start, end]
+    if as_of is not None:
+        clauses.append("at <= ?")
+        params.append(moment(as_of))
+    facts = tables.read(
+        "SELECT at, kind, actor, rep, method, amount, stage, from_stage, product_line, "
+        f"first_contact, within_sla, aggregate_id FROM rm_activity WHERE {' AND '.join(clauses)}",
+        params,
+    )
+    ranks = _stage_ranks(tables) if facts else {}
+    weeks: dict[str, dict[str, Any]] = {}
+
+    def row(rep: str) -> dict[str, Any]:
+        return weeks.setdefault(rep, {
+            "leads_assigned": 0, "leads_claimed": 0, "follow_ups": {}, "touched": set(),
+            "first_contacts": 0, "sla": 0, "sla_met": 0, "opportunities_opened": 0,
+            "stage_advances": 0, "won_count": 0, "won_amount": 0, "lost_count": 0,
+            "last_activity_at": "",
+        })  # fmt: skip
+
+    for (at, kind, actor, rep, method, amount, stage, from_stage, line, first, within,
+         aggregate_id) in facts:  # fmt: skip
+        acting = row(actor)
+        acting["touched"].add(aggregate_id)
+        acting["last_activity_at"] = max(acting["last_activity_at"], at)
+        if kind in ("LeadClaimed", "LeadAssigned"):
+            row(rep)["leads_claimed" if kind == "LeadClaimed" else "leads_assigned"] += 1
+        elif kind in ("LeadFollowedUp", "OpportunityFollowedUp"):
+            counts = row(rep)["follow_ups"]
+            counts[method] = counts.get(method, 0) + 1
+            if first:
+                row(rep)["first_contacts"] += 1
+                if within is not None:
+                    row(rep)["sla"] += 1
+                    row(rep)["sla_met"] += within
+        elif kind == "OpportunityOpened":
+            row(rep)["opportunities_opened"] += 1
+        elif kind == "OpportunityStageChanged":
+            if _rank(ranks, line, stage, at) > _rank(ranks, line, from_stage, at):
+                row(rep)["stage_advances"] += 1
+        elif kind == "OpportunityWon":
+            row(rep)["won_count"] += 1
+            row(rep)["won_amount"] += amount or 0
+        elif kind == "OpportunityLost":
+            row(rep)["lost_count"] += 1
+    return [
+        RepWeek(
+            rep=rep,
+            leads_assigned=w["leads_assigned"],
+            leads_claimed=w["leads_claimed"],
+            follow_ups=dict(sorted(w["follow_ups"].items())),
+            touched=len(w["touched"]),
+            first_contacts=w["first_contacts"],
+            first_contact_within_sla=round(100 * w["sla_met"] / w["sla"], 1) if w["sla"] else None,
+            opportunities_opened=w["opportunities_opened"],
+            stage_advances=w["stage_advances"],
+            won_count=w["won_count"],
+            won_amount=money(w["won_amount"]),
+            lost_count=w["lost_count"],
+            last_activity_at=w["last_activity_at"] or None,
+        )
+        for rep, w in sorted(weeks.items())
+        if filters.matches(rep, None, teams)
+    ]

@@ -1,0 +1,179 @@
+"""Deals closed in a period: the sales cycle, closed-won analysis and lost analysis."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from projections.reports.sql import (
+    closed_deals,
+    moment,
+    money,
+    rows_at,
+)
+from projections.table_store import SqlTables
+
+SIZE_BANDS = (100_000, 500_000)  # amounts below, between and above: small, medium, large
+
+
+def size_band(amount: Decimal, bands: Sequence[int] = SIZE_BANDS) -> str:
+    if amount < bands[0]:
+        return f"< {bands[0]:,}"
+    if amount < bands[1]:
+        return f"{bands[0]:,}–{bands[1]:,}"
+    return f"≥ {bands[1]:,}"
+
+
+def _days(start: str, end: str) -> float:
+    span = datetime.fromisoformat(end) - datetime.fromisoformat(start)
+    return span.total_seconds() / 86_400
+
+
+@dataclass(frozen=True)
+class CycleRow:
+    group: str
+    won: int
+    mean_days: float | None
+    median_days: float | None
+
+
+@dataclass(frozen=True)
+class SalesCycle:
+    won: int
+    mean_days: float | None
+    median_days: float | None
+    by_product_line: list[CycleRow]
+    by_size_band: list[CycleRow]
+
+
+def _cycle_row(group: str, days: list[float]) -> CycleRow:
+    return CycleRow(
+        group,
+        len(days),
+        round(statistics.fmean(days), 2) if days else None,
+        round(statistics.median(days), 2) if days else None,
+    )
+
+
+def _won_deals(tables, as_of, since, until, filters, teams) -> list[dict[str, Any]]:
+    rows = closed_deals(
+        tables, as_of, since, until, ("won",),
+        "o.owner, o.product_line, o.amount, o.customer, o.opened_at, o.closed_at, "
+        "l.source, l.captured_at, o.opportunity_id",
+    )  # fmt: skip
+    keys = ("owner", "product_line", "amount", "customer", "opened_at", "closed_at", "source",
+            "captured_at", "id")  # fmt: skip
+    deals = [dict(zip(keys, r, strict=True)) for r in rows]
+    return [d for d in deals if filters.matches(d["owner"], d["product_line"], teams)]
+
+
+def sales_cycle(tables, as_of, since, until, filters, teams) -> SalesCycle:
+    """Days from lead capture (or opening, for a deal without a lead) to won, over deals won
+    in [since, until); mean and median, by product line and size band."""
+    deals = _won_deals(tables, as_of, since, until, filters, teams)
+    by_line: dict[str, list[float]] = {}
+    by_band: dict[str, list[float]] = {}
+    every: list[float] = []
+    for deal in deals:
+        days = _days(deal["captured_at"] or deal["opened_at"], deal["closed_at"])
+        every.append(days)
+        by_line.setdefault(deal["product_line"], []).append(days)
+        by_band.setdefault(size_band(money(deal["amount"])), []).append(days)
+    whole = _cycle_row("all", every)
+    return SalesCycle(
+        whole.won, whole.mean_days, whole.median_days,
+        [_cycle_row(g, d) for g, d in sorted(by_line.items())],
+        [_cycle_row(g, d) for g, d in sorted(by_band.items())],
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GroupAmount:
+    group: str
+    count: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ClosedWon:
+    count: int
+    amount: Decimal
+    by_size_band: list[GroupAmount]
+    by_product_line: list[GroupAmount]
+    by_customer: list[GroupAmount]  # new or existing (the customer had a won deal before)
+    by_days_to_close: list[GroupAmount]  # < 30 or ≥ 30 days
+    by_source: list[GroupAmount]
+
+
+def _grouped(deals: list[dict[str, Any]], group_of) -> list[GroupAmount]:
+    groups: dict[str, list] = {}
+    for deal in deals:
+        cell = groups.setdefault(group_of(deal), [0, Decimal(0)])
+        cell[0] += 1
+        cell[1] += money(deal["amount"])
+    return [GroupAmount(g, c[0], c[1]) for g, c in sorted(groups.items())]
+
+
+def closed_won(tables, as_of, since, until, filters, teams) -> ClosedWon:
+    """Deals won in [since, until): by size band, product line, new or existing customer,
+    days to close and lead source."""
+    deals = _won_deals(tables, as_of, since, until, filters, teams)
+    first_win = _first_wins(tables, as_of)
+    return ClosedWon(
+        len(deals),
+        sum((money(d["amount"]) for d in deals), Decimal(0)),
+        _grouped(deals, lambda d: size_band(money(d["amount"]))),
+        _grouped(deals, lambda d: d["product_line"]),
+        _grouped(
+            deals, lambda d: "existing" if first_win[d["customer"]] < d["closed_at"] else "new"
+        ),
+        _grouped(deals, _days_to_close_band),
+        _grouped(deals, lambda d: d["source"] or "no lead"),
+    )
+
+
+def _days_to_close_band(deal: dict[str, Any]) -> str:
+    days = _days(deal["captured_at"] or deal["opened_at"], deal["closed_at"])
+    return "< 30 days" if days < 30 else "≥ 30 days"
+
+
+def _first_wins(tables: SqlTables, as_of: datetime | None) -> dict[str, str]:
+    """Each customer's first won deal's close time (as things stood at `as_of`)."""
+    opportunities, params = rows_at("opportunity", moment(as_of))
+    rows = tables.read(
+        f"SELECT customer, MIN(closed_at) FROM {opportunities} WHERE status = 'won' "
+        "GROUP BY customer",
+        params,
+    )
+    return dict(rows)
+
+
+@dataclass(frozen=True)
+class Lost:
+    count: int
+    amount: Decimal
+    by_stage: list[GroupAmount]
+    by_reason: list[GroupAmount]
+    by_competitor: list[GroupAmount]
+
+
+def lost(tables, as_of, since, until, filters, teams) -> Lost:
+    """Deals lost in [since, until): by the stage lost at, the reason and the competitor."""
+    rows = closed_deals(
+        tables, as_of, since, until, ("lost",),
+        "o.owner, o.product_line, o.amount, o.lost_stage, o.lost_reason, o.competitor",
+    )  # fmt: skip
+    keys = ("owner", "product_line", "amount", "stage", "reason", "competitor")
+    deals = [d for r in rows for d in [dict(zip(keys, r, strict=True))]
+             if filters.matches(d["owner"], d["product_line"], teams)]  # fmt: skip
+    return Lost(
+        len(deals),
+        sum((money(d["amount"]) for d in deals), Decimal(0)),
+        _grouped(deals, lambda d: d["stage"] or "unknown"),
+        _grouped(deals, lambda d: d["reason"] or "none given"),
+        _grouped(deals, lambda d: d["competitor"] or "none named"),
+    )

@@ -1,0 +1,62 @@
+"""Lead conversion per source: captured → contacted within the SLA → converted → won."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from projections.filters import ReportFilter
+from projections.reports.sql import (
+    moment,
+    period,
+    rate,
+    rows_at,
+)
+from projections.table_store import SqlTables
+
+
+@dataclass(frozen=True)
+class ConversionStep:
+    source: str
+    captured: int
+    contacted_within_sla: int
+    converted: int
+    won: int
+    conversion_rate: float | None
+    win_rate_of_converted: float | None
+
+
+def lead_conversion(
+    tables: SqlTables,
+    as_of: datetime | None,
+    since: datetime | None,
+    until: datetime | None,
+    filters: ReportFilter,
+    teams: Mapping[str, str | None],
+) -> list[ConversionStep]:
+    """Per source, leads captured in [since, until) and the chain as it stood at `as_of`:
+    first contact within the SLA → converted to an opportunity → won."""
+    at = moment(as_of)
+    leads, lead_params = rows_at("lead", at, "l")
+    opportunities, opp_params = rows_at("opportunity", at, "o")
+    in_period, period_params = period("l.captured_at", since, until)
+    rows = tables.read(
+        f"SELECT l.source, l.rep, l.first_contact_within_sla, l.status, o.status "
+        f"FROM {leads} LEFT JOIN {opportunities} ON o.lead_id = l.lead_id "
+        f"WHERE {in_period}",
+        [*lead_params, *opp_params, *period_params],
+    )
+    chains: dict[str, list[int]] = {}
+    for source, rep, within_sla, status, deal in rows:
+        if (filters.rep or filters.team) and not filters.matches(rep, None, teams):
+            continue
+        chain = chains.setdefault(source, [0, 0, 0, 0])
+        chain[0] += 1
+        chain[1] += within_sla == 1
+        chain[2] += status == "converted"
+        chain[3] += deal == "won"
+    return [
+        ConversionStep(source, c[0], c[1], c[2], c[3], rate(c[2], c[0]), rate(c[3], c[2]))
+        for source, c in sorted(chains.items())
+    ]

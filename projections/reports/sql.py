@@ -1,0 +1,97 @@
+"""What every report over the ledger shares: the "in force at T" predicate, money, periods,
+and the pipeline definitions in force."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from domain.stages import DEFAULT_STAGES
+from projections.table_store import SqlTables
+
+IN_FORCE = "valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)"
+CENT = Decimal("0.01")
+
+
+def moment(as_of: datetime | None) -> str | None:
+    """A time as the tables keep it: UTC ISO-8601 text (which sorts as time does)."""
+    return None if as_of is None else as_of.astimezone(UTC).isoformat()
+
+
+def rows_at(kind: str, at: str | None, alias: str | None = None) -> tuple[str, list[Any]]:
+    """The rows of leads or opportunities in force at `at` (the current rows when None), as a
+    FROM item named `alias`."""
+    alias = alias or kind
+    if at is None:
+        return f"rm_{kind} AS {alias}", []
+    return f"(SELECT * FROM rm_{kind}_history WHERE {IN_FORCE}) AS {alias}", [at, at]
+
+
+def money(cents: int | None) -> Decimal:
+    return Decimal(cents or 0) / 100
+
+
+def stages_in_force(tables: SqlTables, at: str | None) -> dict[str, list[tuple[str, Decimal]]]:
+    """Each defined product line's open stages and their probabilities, in pipeline order."""
+    where, params = ("valid_to IS NULL", []) if at is None else (IN_FORCE, [at, at])
+    rows = tables.read(
+        f"SELECT product_line, stage, probability FROM rm_pipeline_stage WHERE {where} "
+        "ORDER BY product_line, position",
+        params,
+    )
+    stages: dict[str, list[tuple[str, Decimal]]] = {}
+    for product_line, stage, probability in rows:
+        stages.setdefault(product_line, []).append((stage, Decimal(probability)))
+    return stages
+
+
+def stages_of(defined: Mapping[str, list[tuple[str, Decimal]]], line: str):
+    if line in defined:
+        return defined[line]
+    return [(s.key, Decimal(str(float(s.probability)))) for s in DEFAULT_STAGES.stages]
+
+
+def stage_order(defined: Mapping[str, list[tuple[str, Decimal]]], lines: list[str]) -> list[str]:
+    order: list[str] = []
+    for line in lines or ["general"]:
+        for stage, _ in stages_of(defined, line):
+            if stage not in order:
+                order.append(stage)
+    return order
+
+
+def rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def period(column: str, since: datetime | None, until: datetime | None) -> tuple[str, list]:
+    clauses, params = [f"{column} IS NOT NULL"], []
+    if since is not None:
+        clauses.append(f"{column} >= ?")
+        params.append(moment(since))
+    if until is not None:
+        clauses.append(f"{column} < ?")
+        params.append(moment(until))
+    return " AND ".join(clauses), params
+
+
+def closed_deals(
+    tables: SqlTables,
+    as_of: datetime | None,
+    since: datetime | None,
+    until: datetime | None,
+    status: Sequence[str],
+    columns: str,
+) -> list[tuple]:
+    """Deals closed (won or lost, as `status` says) in [since, until), as they stood at
+    `as_of`, with their lead's source and capture time joined."""
+    opportunities, params = rows_at("opportunity", moment(as_of), "o")
+    in_period, period_params = period("o.closed_at", since, until)
+    marks = ", ".join("?" * len(status))
+    return tables.read(
+        f"SELECT {columns} FROM {opportunities} LEFT JOIN rm_lead l ON l.lead_id = o.lead_id "
+        f"WHERE o.status IN ({marks}) AND {in_period}",
+        [*params, *status, *period_params],
+    )
