@@ -11,11 +11,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse, Response
 
 from api.access import scoped_filter
@@ -25,6 +25,7 @@ from api.routers.queries import AsOf, Moment, as_of_text, ledger
 from domain.published import json_ready
 from projections import ledger_reports
 from projections.filters import ReportFilter
+from projections.table_store import SqlTables
 
 router = APIRouter(prefix="/reports", tags=["management reports"])
 
@@ -46,9 +47,51 @@ def _answer(body: dict[str, Any], rows: Callable[[], Rows], accept: str | None) 
     return JSONResponse(json_ready(body))
 
 
-def _checked_period(since: datetime | None, until: datetime | None) -> None:
+@dataclass(frozen=True)
+class Period:
+    """The period a report counts over, `[since, until)`, and the moment it is asked as of."""
+
+    since: datetime | None
+    until: datetime | None
+    as_of: datetime | None
+
+    def echo(self) -> dict[str, str | None]:
+        """The period as the answer repeats it."""
+        return {"as_of": as_of_text(self.as_of), "since": as_of_text(self.since),
+                "until": as_of_text(self.until)}  # fmt: skip
+
+
+async def period_of(since: Moment = None, until: Moment = None, as_of: AsOf = None) -> Period:
     if since is not None and until is not None and since >= until:
         raise ApiProblem(422, "Invalid Value", "since must be before until", "since")
+    return Period(since, until, as_of)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report may show the caller (their own figures, their team's, or all), the
+    filters they asked for within that, the user directory's teams, and the ledger."""
+
+    filters: ReportFilter
+    teams: dict[str, str | None]
+    tables: SqlTables
+    accept: str | None
+
+
+def scope_of(
+    container: ContainerDep,
+    user: UserDep,
+    rep: Filter = None,
+    team: Filter = None,
+    product_line: Filter = None,
+    accept: Accept = None,
+) -> Scope:
+    filters = scoped_filter(user, ReportFilter(rep, team, product_line))
+    return Scope(filters, container.users.teams(), ledger(container), accept)
+
+
+PeriodDep = Annotated[Period, Depends(period_of)]
+ScopeDep = Annotated[Scope, Depends(scope_of)]
 
 
 def _breakdowns(report: Any, names: tuple[str, ...]) -> Rows:
@@ -61,93 +104,44 @@ def _breakdowns(report: Any, names: tuple[str, ...]) -> Rows:
 
 
 @router.get("/win-rate")
-def win_rate(
-    container: ContainerDep,
-    user: UserDep,
-    since: Moment = None,
-    until: Moment = None,
-    as_of: AsOf = None,
-    rep: Filter = None,
-    team: Filter = None,
-    product_line: Filter = None,
-    source: Filter = None,
-    accept: Accept = None,
-) -> Response:
+def win_rate(period: PeriodDep, scope: ScopeDep, source: Filter = None) -> Response:
     """won / (won + lost) among deals closed in [since, until), by rep, team, product line
     and lead source."""
-    _checked_period(since, until)
-    filters = scoped_filter(user, ReportFilter(rep, team, product_line))
     report = ledger_reports.win_rate(
-        ledger(container), as_of, since, until, filters, container.users.teams(), source
-    )
-    body = {"as_of": as_of_text(as_of), "since": as_of_text(since), "until": as_of_text(until),
-            **asdict(report)}  # fmt: skip
+        scope.tables, period.as_of, period.since, period.until, scope.filters, scope.teams,
+        source,
+    )  # fmt: skip
     names = ("rep", "team", "product_line", "source")
-    return _answer(body, lambda: _breakdowns(report, names), accept)
+    body = {**period.echo(), **asdict(report)}
+    return _answer(body, lambda: _breakdowns(report, names), scope.accept)
 
 
 @router.get("/lead-conversion")
-def lead_conversion(
-    container: ContainerDep,
-    user: UserDep,
-    since: Moment = None,
-    until: Moment = None,
-    as_of: AsOf = None,
-    rep: Filter = None,
-    team: Filter = None,
-    accept: Accept = None,
-) -> Response:
+def lead_conversion(period: PeriodDep, scope: ScopeDep) -> Response:
     """Per source, the leads captured in [since, until) and how far they went: first contact
-    within the SLA, converted, won — with the rate at each step."""
-    _checked_period(since, until)
-    filters = scoped_filter(user, ReportFilter(rep, team, None))
+    within the SLA, converted, won — with the rate at each step. (Leads have no product line:
+    `product_line` does not narrow this report.)"""
     rows = ledger_reports.lead_conversion(
-        ledger(container), as_of, since, until, filters, container.users.teams()
+        scope.tables, period.as_of, period.since, period.until, scope.filters, scope.teams
     )
-    body = {"as_of": as_of_text(as_of), "since": as_of_text(since), "until": as_of_text(until),
-            "sources": [asdict(r) for r in rows]}  # fmt: skip
-    return _answer(body, lambda: body["sources"], accept)
+    body = {**period.echo(), "sources": [asdict(r) for r in rows]}
+    return _answer(body, lambda: body["sources"], scope.accept)
 
 
 @router.get("/sales-cycle")
-def sales_cycle(
-    container: ContainerDep,
-    user: UserDep,
-    since: Moment = None,
-    until: Moment = None,
-    as_of: AsOf = None,
-    rep: Filter = None,
-    team: Filter = None,
-    product_line: Filter = None,
-    accept: Accept = None,
-) -> Response:
+def sales_cycle(period: PeriodDep, scope: ScopeDep) -> Response:
     """Days from lead capture (or opening) to won, over deals won in [since, until)."""
-    _checked_period(since, until)
-    filters = scoped_filter(user, ReportFilter(rep, team, product_line))
-    report = ledger_reports.sales_cycle(
-        ledger(container), as_of, since, until, filters, container.users.teams()
-    )
-    body = {"as_of": as_of_text(as_of), **asdict(report)}
-    return _answer(body, lambda: _breakdowns(report, ("product_line", "size_band")), accept)
+    report = _closed_report(ledger_reports.sales_cycle, period, scope)
+    body = {**period.echo(), **asdict(report)}
+    return _answer(body, lambda: _breakdowns(report, ("product_line", "size_band")), scope.accept)
 
 
 @router.get("/forecast")
-def forecast(
-    container: ContainerDep,
-    user: UserDep,
-    as_of: AsOf = None,
-    rep: Filter = None,
-    team: Filter = None,
-    product_line: Filter = None,
-    accept: Accept = None,
-) -> Response:
+def forecast(container: ContainerDep, scope: ScopeDep, as_of: AsOf = None) -> Response:
     """Open deals by expected close month (overdue, then six months): weighted, best case and
     commit; in total and per rep."""
-    filters = scoped_filter(user, ReportFilter(rep, team, product_line))
-    report = ledger_reports.forecast(
-        ledger(container), as_of, filters, container.users.teams(), container.clock.now()
-    )
-    body = asdict(report)
+    now = container.clock.now()
+    report = ledger_reports.forecast(scope.tables, as_of, scope.filters, scope.teams, now)
 
     def rows() -> Rows:
         every = [{"rep": None, **asdict(m)} for m in report.months]
@@ -155,50 +149,29 @@ def forecast(
             {"rep": rep, **asdict(m)} for rep, months in report.by_rep.items() for m in months
         ]
 
-    return _answer(body, rows, accept)
+    return _answer(asdict(report), rows, scope.accept)
 
 
 @router.get("/closed-won")
-def closed_won(
-    container: ContainerDep,
-    user: UserDep,
-    since: Moment = None,
-    until: Moment = None,
-    as_of: AsOf = None,
-    rep: Filter = None,
-    team: Filter = None,
-    product_line: Filter = None,
-    accept: Accept = None,
-) -> Response:
+def closed_won(period: PeriodDep, scope: ScopeDep) -> Response:
     """Deals won in [since, until) by size band, product line, new or existing customer, days
     to close and lead source."""
-    _checked_period(since, until)
-    filters = scoped_filter(user, ReportFilter(rep, team, product_line))
-    report = ledger_reports.closed_won(
-        ledger(container), as_of, since, until, filters, container.users.teams()
-    )
-    body = {"as_of": as_of_text(as_of), **asdict(report)}
+    report = _closed_report(ledger_reports.closed_won, period, scope)
     names = ("size_band", "product_line", "customer", "days_to_close", "source")
-    return _answer(body, lambda: _breakdowns(report, names), accept)
+    body = {**period.echo(), **asdict(report)}
+    return _answer(body, lambda: _breakdowns(report, names), scope.accept)
 
 
 @router.get("/lost")
-def lost(
-    container: ContainerDep,
-    user: UserDep,
-    since: Moment = None,
-    until: Moment = None,
-    as_of: AsOf = None,
-    rep: Filter = None,
-    team: Filter = None,
-    product_line: Filter = None,
-    accept: Accept = None,
-) -> Response:
+def lost(period: PeriodDep, scope: ScopeDep) -> Response:
     """Deals lost in [since, until) by the stage lost at, the reason and the competitor."""
-    _checked_period(since, until)
-    filters = scoped_filter(user, ReportFilter(rep, team, product_line))
-    report = ledger_reports.lost(
-        ledger(container), as_of, since, until, filters, container.users.teams()
+    report = _closed_report(ledger_reports.lost, period, scope)
+    names = ("stage", "reason", "competitor")
+    body = {**period.echo(), **asdict(report)}
+    return _answer(body, lambda: _breakdowns(report, names), scope.accept)
+
+
+def _closed_report(report: Callable[..., Any], period: Period, scope: Scope) -> Any:
+    return report(
+        scope.tables, period.as_of, period.since, period.until, scope.filters, scope.teams
     )
-    body = {"as_of": as_of_text(as_of), **asdict(report)}
-    return _answer(body, lambda: _breakdowns(report, ("stage", "reason", "competitor")), accept)
