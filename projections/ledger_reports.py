@@ -7,10 +7,23 @@ from projections.reports.closed import closed_won, lost, sales_cycle, size_band
 from projections.reports.conversion import lead_conversion
 from projections.reports.forecast import forecast
 from projections.reports.funnel import funnel, pool
+from projections.reports.movement import pipeline_movement
 from projections.reports.sql import moment, stages_in_force
 from projections.reports.win_rate import win_rate
 
 __all__ = [
-    "closed_won", "forecast", "funnel", "lead_conversion", "lost", "moment", "pool",
-    "rep_activity", "sales_cycle", "size_band", "stages_in_force", "week_bounds", "win_rate",
-]  # fmt: skip
+    "closed_won",
+    "forecast",
+    "funnel",
+    "lead_conversion",
+    "lost",
+    "moment",
+    "pipeline_movement",
+    "pool",
+    "rep_activity",
+    "sales_cycle",
+    "size_band",
+    "stages_in_force",
+    "week_bounds",
+    "win_rate",
+]

@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -175,3 +175,21 @@ def _closed_report(report: Callable[..., Any], period: Period, scope: Scope) -> 
     return report(
         scope.tables, period.as_of, period.since, period.until, scope.filters, scope.teams
     )
+
+
+@router.get("/pipeline-movement")
+def pipeline_movement(
+    container: ContainerDep, scope: ScopeDep, since: Moment = None, until: Moment = None
+) -> Response:
+    """What changed in the pipeline between two moments (default: the last seven days):
+    deals added, advanced, moved back, slipped, amount raised or cut, won and lost, and into
+    and out of each stage."""
+    until = until or container.clock.now()
+    since = since or until - timedelta(days=7)
+    if since >= until:
+        raise ApiProblem(422, "Invalid Value", "since must be before until", "since")
+    movement = ledger_reports.pipeline_movement(
+        scope.tables, since, until, scope.filters, scope.teams
+    )
+    body = asdict(movement)
+    return _answer(body, lambda: [asdict(flow) for flow in movement.stages], scope.accept)

@@ -4,6 +4,7 @@ exactly the report that was shown live at T."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -37,6 +38,10 @@ def every_report(tables, as_of, now) -> dict:
         answers[("lead_conversion", f)] = [
             asdict(r) for r in ledger_reports.lead_conversion(tables, as_of, None, None, f, TEAMS)
         ]
+        since = now - timedelta(days=2)
+        answers[("movement", f)] = asdict(
+            ledger_reports.pipeline_movement(tables, since, now, f, TEAMS)
+        )
         for week in WEEKS:
             answers[("rep_activity", week, f)] = [
                 asdict(r) for r in ledger_reports.rep_activity(tables, week, as_of, f, TEAMS)

@@ -125,7 +125,16 @@ def test_a_rep_sees_only_their_own_figures(week):  # noqa: F811
 
 
 @pytest.mark.parametrize(
-    "name", ["win-rate", "lead-conversion", "sales-cycle", "forecast", "closed-won", "lost"]
+    "name",
+    [
+        "win-rate",
+        "lead-conversion",
+        "sales-cycle",
+        "forecast",
+        "closed-won",
+        "lost",
+        "pipeline-movement",
+    ],
 )
 def test_every_report_answers_csv_with_the_fields_of_its_json_rows(week, name):  # noqa: F811
     response = week.api.as_("ada").client.get(
@@ -139,7 +148,7 @@ def test_every_report_answers_csv_with_the_fields_of_its_json_rows(week, name): 
     json_rows = body.get("sources") or [
         row for key, value in body.items() if key.startswith("by_") and isinstance(value, list)
         for row in value
-    ] or body["months"]  # fmt: skip
+    ] or body.get("months") or body["stages"]  # fmt: skip
     assert set(rows[0]) - {"breakdown", "rep"} == set(json_rows[0])
 
 
@@ -149,3 +158,26 @@ def test_a_period_that_ends_before_it_starts_is_refused(week):  # noqa: F811
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "since"
+
+
+def test_pipeline_movement_over_the_week(week):  # noqa: F811
+    whole = week.report("pipeline-movement", since="2026-11-23T00:00:00+00:00")
+    assert whole["until"] == "2026-11-27T17:00:00+00:00"  # the clock: Friday 17:00
+    assert whole["added"] == {"count": 3, "amount": 465_000}  # OA, OB, OW
+    assert whole["advanced"] == {"count": 0, "amount": 0}  # none existed on Monday
+    assert whole["won"] == {"count": 1, "amount": 45_000}
+    assert whole["lost"] == {"count": 1, "amount": 120_000}
+    into = {s["stage"]: (s["into"], s["out_of"]) for s in whole["stages"]}
+    assert into == {"negotiation": (1, 0), "won": (1, 0), "lost": (1, 0)}
+
+
+def test_pipeline_movement_since_wednesday(week):  # noqa: F811
+    moved = week.report("pipeline-movement", since="2026-11-25T00:00:00+00:00")
+    assert moved["added"] == {"count": 2, "amount": 165_000}  # OB, OW
+    assert moved["advanced"] == {"count": 1, "amount": 300_000}  # OA: needs → negotiation
+    assert moved["moved_back"] == {"count": 0, "amount": 0}
+    stages = {s["stage"]: s for s in moved["stages"]}
+    assert (stages["needs"]["out_of"], stages["needs"]["out_of_amount"]) == (1, 300_000)
+    assert stages["negotiation"]["into"] == 1
+    east = week.report("pipeline-movement", "maria", since="2026-11-25T00:00:00+00:00")
+    assert east["added"] == {"count": 1, "amount": 120_000}  # OB: will's OW is west's
