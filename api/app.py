@@ -10,7 +10,16 @@ from fastapi import FastAPI
 
 from api import problems
 from api.bootstrap import Container, build
-from api.routers import history, leads, management, opportunities, pipelines, reports, schemas
+from api.routers import (
+    history,
+    leads,
+    management,
+    opportunities,
+    pipelines,
+    reports,
+    schemas,
+    targets,
+)
 from api.settings import Settings
 
 CATCH_UP_SECONDS = 0.5
@@ -50,7 +59,7 @@ def create_app(
     )
     app.state.container = container
     problems.install(app)
-    for module in (leads, opportunities, history, reports, management, pipelines, schemas):
+    for module in (leads, opportunities, history, reports, management, pipelines, targets, schemas):
         app.include_router(module.router)
 
     @app.get("/health", tags=["service"])

@@ -133,3 +133,16 @@ class StageIn(Body):
 
 class DefinePipeline(Body):
     stages: list[StageIn] = Field(min_length=1, max_length=30)
+
+
+UserName = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class SetTarget(Body):
+    """A year's target: the company's amount, optionally by month (YYYY-MM), team and rep. A
+    manager sends only their team's and reps' amounts, into the year's existing target."""
+
+    company: Money | None = None
+    by_month: dict[str, Money] | None = Field(None, max_length=12)
+    by_team: dict[UserName, Money] | None = Field(None, max_length=1000)
+    by_rep: dict[UserName, Money] | None = Field(None, max_length=10_000)

@@ -176,6 +176,16 @@ class PipelineDefined(Data):
     stages: list[Stage]
 
 
+class TargetSet(Data):
+    """A year's target (a new one supersedes the old from its time on); money as numbers."""
+
+    year: int
+    company: Money
+    by_month: dict[str, Money] = Field(description="YYYY-MM: amount; other months share the rest")
+    by_team: dict[str, Money]
+    by_rep: dict[str, Money]
+
+
 D = TypeVar("D", bound=Data)
 
 
@@ -185,7 +195,7 @@ class Envelope(BaseModel, Generic[D]):
     id: UUID = Field(description="deterministic from aggregate id and version: drop duplicates")
     type: str
     schema_version: Literal[1]
-    aggregate_type: Literal["lead", "opportunity", "pipeline"]
+    aggregate_type: Literal["lead", "opportunity", "pipeline", "target"]
     aggregate_id: UUID
     aggregate_version: int = Field(ge=1)
     position: int = Field(ge=1, description="the event store's notification id")
@@ -203,7 +213,7 @@ DATA_MODELS: dict[str, type[Data]] = {
         LeadConverted, LeadDetailsCorrected, OpportunityOpened, OpportunityStageChanged,
         OpportunityAmountChanged, OpportunityCloseDateChanged, OpportunityReassigned,
         OpportunityFollowedUp, OpportunityWon, OpportunityLost, OpportunityReopened,
-        PipelineDefined,
+        PipelineDefined, TargetSet,
     )
 }  # fmt: skip
 

@@ -16,6 +16,7 @@ from domain.json_values import json_ready
 from domain.leads import Lead
 from domain.opportunities import Opportunity
 from domain.pipelines import Pipeline
+from domain.targets import SalesTarget
 
 SCHEMA_VERSION = 1
 
@@ -46,12 +47,15 @@ PUBLIC_TYPES: dict[type[SalesAggregate.Event], str] = {
     Opportunity.Reopened: "OpportunityReopened",
     Pipeline.Defined: "PipelineDefined",
     Pipeline.Redefined: "PipelineDefined",
+    SalesTarget.Set: "TargetSet",
+    SalesTarget.Changed: "TargetSet",
 }
 
 AGGREGATE_TYPES: dict[type[SalesAggregate], str] = {
     Lead: "lead",
     Opportunity: "opportunity",
     Pipeline: "pipeline",
+    SalesTarget: "target",
 }
 
 _ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}

@@ -23,6 +23,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, ClassVar
 
 from domain.scoring import DEFAULT_RULES, ScoringRules
+from domain.targets import company_by_month, months_of, split
 from projections.base import Envelope
 from projections.tables import Key, Row, Table, TableState
 
@@ -77,8 +78,16 @@ ACTIVITY = Table(
     frozenset({"version", "amount", "first_contact", "within_sla"}),
     indexes=(("at",), ("kind", "at")),
 )  # fmt: skip
+TARGETS = Table(
+    "rm_target", ("target_id",), ("version", "year", "valid_from"), frozenset({"version", "year"}),
+)  # fmt: skip
+# Every version of a year's target, by month: "as of T" is the latest version begun by T.
+TARGET_AMOUNTS = Table(
+    "rm_target_amount", ("year", "version", "scope", "name", "month"), ("amount", "valid_from"),
+    frozenset({"year", "version", "amount"}), indexes=(("year", "valid_from"),),
+)  # fmt: skip
 TABLES = (LEADS, LEAD_HISTORY, OPPORTUNITIES, OPPORTUNITY_HISTORY, PIPELINES, PIPELINE_STAGES,
-          ACTIVITY)  # fmt: skip
+          ACTIVITY, TARGETS, TARGET_AMOUNTS)  # fmt: skip
 LEAD_STEPS = ("captured", "contacted", "qualified", "converted")
 Change = Callable[[Row, Envelope], None]
 
@@ -124,6 +133,7 @@ class LedgerProjection:
             "OpportunityLost": self._opportunity(_lost),
             "OpportunityReopened": self._opportunity(_reopened),
             "PipelineDefined": self._pipeline_defined,
+            "TargetSet": _target_set,
         }
 
     def apply(self, state: TableState, envelope: Envelope) -> bool:
@@ -282,8 +292,32 @@ class LedgerProjection:
         )
 
 
+CURRENT = {"lead": LEADS, "opportunity": OPPORTUNITIES, "pipeline": PIPELINES, "target": TARGETS}
+
+
 def _current_table(envelope: Envelope) -> Table:
-    return {"lead": LEADS, "opportunity": OPPORTUNITIES}.get(envelope["aggregate_type"], PIPELINES)
+    return CURRENT[envelope["aggregate_type"]]
+
+
+def _target_set(state: TableState, envelope: Envelope) -> None:
+    """A version of the year's target: the company's, each team's and each rep's, by month."""
+    data, at, version = envelope["data"], envelope["occurred_at"], envelope["aggregate_version"]
+    year = data["year"]
+    months = company_by_month(
+        cents(data["company"]), {m: cents(a) for m, a in data["by_month"].items()}, year
+    )
+    weights = [months[m] for m in months_of(year)]
+    amounts = {("company", ""): list(weights)}
+    for scope, field in (("team", "by_team"), ("rep", "by_rep")):
+        for name, amount in data[field].items():
+            amounts[(scope, name)] = split(cents(amount), weights)
+    for (scope, name), parts in amounts.items():
+        for month, amount in zip(months_of(year), parts, strict=True):
+            state.put(TARGET_AMOUNTS, {"year": year, "version": version, "scope": scope,
+                                       "name": name, "month": month, "amount": amount,
+                                       "valid_from": at})  # fmt: skip
+    state.put(TARGETS, {"target_id": envelope["aggregate_id"], "version": version, "year": year,
+                        "valid_from": at})  # fmt: skip
 
 
 def _record(

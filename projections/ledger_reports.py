@@ -9,6 +9,7 @@ from projections.reports.forecast import forecast
 from projections.reports.funnel import funnel, pool
 from projections.reports.movement import pipeline_movement
 from projections.reports.sql import moment, stages_in_force
+from projections.reports.targets import targets
 from projections.reports.win_rate import win_rate
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "sales_cycle",
     "size_band",
     "stages_in_force",
+    "targets",
     "week_bounds",
     "win_rate",
 ]

@@ -193,3 +193,18 @@ def pipeline_movement(
     )
     body = asdict(movement)
     return _answer(body, lambda: [asdict(flow) for flow in movement.stages], scope.accept)
+
+
+@router.get("/targets")
+def targets(
+    container: ContainerDep,
+    scope: ScopeDep,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    as_of: AsOf = None,
+) -> Response:
+    """Target, won amount and completion per month, quarter and year — for the company, each
+    team and each rep (as the caller may see them), with the target in force at `as_of`."""
+    year = year or (as_of or container.clock.now()).year
+    lines = ledger_reports.targets(scope.tables, year, as_of, scope.filters, scope.teams)
+    body = {"year": year, "as_of": as_of_text(as_of), "lines": [asdict(x) for x in lines]}
+    return _answer(body, lambda: body["lines"], scope.accept)

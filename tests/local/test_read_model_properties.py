@@ -44,6 +44,7 @@ operation = st.one_of(
         st.just("deliver"),
     ),
     st.tuples(st.just("wait_hours"), st.integers(1, 200)),
+    st.tuples(st.just("target"), st.integers(0, 1_000_000), st.sampled_from(REPS)),
 )
 
 
@@ -74,6 +75,8 @@ def run(app: SalesPipeline, ops, follower: StoreFollower, snapshot=None) -> None
                 now += timedelta(hours=op[1])
             elif kind == "deliver":
                 follower.run_once()
+            elif kind == "target":
+                app.set_target(ctx, 2026, company=Decimal(op[1]), by_rep={op[2]: op[1] // 4})
             elif kind == "snapshot":
                 follower.catch_up()
                 if snapshot is not None:

@@ -38,6 +38,9 @@ def every_report(tables, as_of, now) -> dict:
         answers[("lead_conversion", f)] = [
             asdict(r) for r in ledger_reports.lead_conversion(tables, as_of, None, None, f, TEAMS)
         ]
+        answers[("targets", f)] = [
+            asdict(line) for line in ledger_reports.targets(tables, 2026, as_of, f, TEAMS)
+        ]
         since = now - timedelta(days=2)
         answers[("movement", f)] = asdict(
             ledger_reports.pipeline_movement(tables, since, now, f, TEAMS)

@@ -82,5 +82,6 @@ def test_published_types_are_exactly_the_event_catalog_v1():
         "OpportunityOpened", "OpportunityStageChanged", "OpportunityAmountChanged",
         "OpportunityCloseDateChanged", "OpportunityReassigned", "OpportunityFollowedUp",
         "OpportunityWon", "OpportunityLost", "OpportunityReopened", "PipelineDefined",
+        "TargetSet",  # added with targets (the management reports), on <prefix>.target.v1
     }  # fmt: skip
     assert set(PUBLIC_TYPES.values()) == catalog_v1

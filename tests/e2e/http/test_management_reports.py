@@ -181,3 +181,85 @@ def test_pipeline_movement_since_wednesday(week):  # noqa: F811
     assert stages["negotiation"]["into"] == 1
     east = week.report("pipeline-movement", "maria", since="2026-11-25T00:00:00+00:00")
     assert east["added"] == {"count": 1, "amount": 120_000}  # OB: will's OW is west's
+
+
+TARGET = {
+    "company": 1_200_000,
+    "by_month": {"2026-11": 300_000},  # the other eleven months share 900,000
+    "by_team": {"east": 600_000, "west": 600_000},
+    "by_rep": {"ryan": 300_000},
+}
+
+
+def line(report: dict, scope: str, name: str | None, period: str) -> dict:
+    return next(
+        x for x in report["lines"]
+        if (x["scope"], x["name"], x["period"]) == (scope, name, period)
+    )  # fmt: skip
+
+
+def test_target_completion_by_month_quarter_and_year(week):  # noqa: F811
+    assert week.api.as_("ada").put("/targets/2026", TARGET).status_code == 200
+    report = week.report("targets", year=2026)
+    november = line(report, "company", None, "2026-11")
+    assert (november["target"], november["won"], november["completion"]) == (300_000, 45_000, 15.0)
+    # west's 600,000 split as the company's: November holds a quarter of the year
+    assert line(report, "team", "west", "2026-11")["target"] == 150_000
+    assert line(report, "team", "west", "2026-11")["completion"] == 30.0
+    assert line(report, "rep", "ryan", "2026-11") == {
+        "scope": "rep", "name": "ryan", "period": "2026-11", "target": 75_000, "won": 0,
+        "completion": 0.0,
+    }  # fmt: skip
+    year = line(report, "company", None, "2026")
+    assert (year["target"], year["won"]) == (1_200_000, 45_000)
+    october = line(report, "company", None, "2026-10")["target"]
+    assert october == pytest.approx(900_000 / 11, abs=0.01)
+    assert line(report, "company", None, "2026-Q4")["target"] == pytest.approx(
+        300_000 + 2 * 900_000 / 11, abs=0.02
+    )
+
+
+def test_a_target_changed_later_leaves_the_earlier_report_as_it_was(week):  # noqa: F811
+    api = week.api.as_("ada")
+    api.put("/targets/2026", TARGET)
+    first = week.report("targets", year=2026)
+    moment = week.clock.now().isoformat()
+    week.clock.advance(hours=1)
+    api.put("/targets/2026", {**TARGET, "company": 2_400_000})
+    assert line(week.report("targets", year=2026), "company", None, "2026")["target"] == 2_400_000
+    then = week.report("targets", year=2026, as_of=moment)
+    assert then["lines"] == first["lines"]
+    assert api.get("/targets/2026").json()["version"] == 2
+
+
+def test_a_manager_sets_only_their_teams_and_reps_targets(week):  # noqa: F811
+    maria = week.api.as_("maria")
+    assert maria.put("/targets/2026", {"by_rep": {"rita": 100_000}}).status_code == 404
+    week.api.as_("ada").put("/targets/2026", TARGET)
+    assert maria.put("/targets/2026", {"by_rep": {"rita": 100_000}}).status_code == 200
+    target = week.api.as_("ada").get("/targets/2026").json()
+    assert target["by_rep"] == {"ryan": 300_000, "rita": 100_000}
+    refused = maria.put("/targets/2026", {"by_team": {"west": 1}})
+    assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "by_team"
+    assert maria.put("/targets/2026", {"company": 1}).status_code == 403
+    assert week.api.as_("ryan").put("/targets/2026", {"company": 1}).status_code == 403
+
+
+def test_each_role_sees_its_own_target_lines(week):  # noqa: F811
+    week.api.as_("ada").put("/targets/2026", TARGET)
+    assert {x["name"] for x in week.report("targets", "ryan", year=2026)["lines"]} == {"ryan"}
+    managed = {(x["scope"], x["name"]) for x in week.report("targets", "maria", year=2026)["lines"]}
+    assert managed == {("team", "east"), ("rep", "ryan")}
+
+
+def test_bad_targets_are_refused_naming_the_field(week):  # noqa: F811
+    api = week.api.as_("ada")
+    for body, field in (
+        ({"company": -1}, "company"),
+        ({"company": 10, "by_month": {"2027-01": 5}}, "by_month"),
+        ({"company": 10, "by_month": {"2026-01": 11}}, "by_month"),
+        ({"by_team": {"east": 1}}, "company"),
+    ):
+        response = api.put("/targets/2026", body)
+        assert response.status_code == 422, body
+        assert field in [e["field"] for e in response.json()["errors"]], (body, response.json())

@@ -1,0 +1,100 @@
+"""Target completion: won amount against the year's target, by month, quarter and year, for
+the company, each team and each rep — with the target in force at the moment asked about."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from domain.targets import months_of
+from projections.filters import ReportFilter
+from projections.reports.sql import moment, money, rows_at
+from projections.table_store import SqlTables
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    scope: str  # company, team or rep
+    name: str | None
+    period: str  # YYYY-MM, YYYY-Qn or YYYY
+    target: Decimal
+    won: Decimal
+    completion: float | None  # won / target, in %
+
+
+def targets(
+    tables: SqlTables,
+    year: int,
+    as_of: datetime | None,
+    filters: ReportFilter,
+    teams: Mapping[str, str | None],
+) -> list[TargetLine]:
+    """Per month, quarter and year: the target in force at `as_of`, what was won by then, and
+    completion. A rep's filter shows their line; a team's, the team and its reps; none, all."""
+    at = moment(as_of)
+    version_rows = tables.read(
+        "SELECT MAX(version) FROM rm_target_amount WHERE year = ?"
+        + (" AND valid_from <= ?" if at else ""),
+        [year, at] if at else [year],
+    )
+    version = version_rows[0][0] if version_rows else None
+    target: dict[tuple[str, str], dict[str, int]] = {}
+    if version is not None:
+        for scope, name, month, amount in tables.read(
+            "SELECT scope, name, month, amount FROM rm_target_amount "
+            "WHERE year = ? AND version = ?",
+            [year, version],
+        ):
+            target.setdefault((scope, name), {})[month] = amount
+    deals, params = rows_at("opportunity", at)
+    won_rows = tables.read(
+        f"SELECT owner, substr(closed_at, 1, 7), SUM(amount) FROM {deals} "
+        "WHERE status = 'won' AND closed_at >= ? AND closed_at < ? "
+        "GROUP BY owner, substr(closed_at, 1, 7)",
+        [*params, f"{year:04d}-01-01", f"{year + 1:04d}-01-01"],
+    )
+    won: dict[tuple[str, str], dict[str, int]] = {}
+    for owner, month, amount in won_rows:
+        for key in (("company", ""), ("team", teams.get(owner) or ""), ("rep", owner)):
+            if key[1] or key[0] == "company":
+                cell = won.setdefault(key, {})
+                cell[month] = cell.get(month, 0) + amount
+    lines = []
+    for scope, name in sorted(set(target) | set(won), key=_order):
+        if not _visible(scope, name, filters, teams):
+            continue
+        lines += _periods(scope, name, year, target.get((scope, name), {}),
+                          won.get((scope, name), {}))  # fmt: skip
+    return lines
+
+
+def _order(key: tuple[str, str]) -> tuple[int, str]:
+    return ({"company": 0, "team": 1, "rep": 2}[key[0]], key[1])
+
+
+def _visible(scope: str, name: str, filters: ReportFilter, teams: Mapping[str, str | None]) -> bool:
+    if filters.rep is not None:
+        return scope == "rep" and name == filters.rep
+    if filters.team is not None:
+        return (scope == "team" and name == filters.team) or (
+            scope == "rep" and teams.get(name) == filters.team
+        )
+    return True
+
+
+def _periods(
+    scope: str, name: str, year: int, target: dict[str, int], won: dict[str, int]
+) -> list[TargetLine]:
+    months = months_of(year)
+    periods = [(m, [m]) for m in months]
+    periods += [(f"{year:04d}-Q{q + 1}", months[3 * q : 3 * q + 3]) for q in range(4)]
+    periods.append((f"{year:04d}", months))
+    lines = []
+    for period, included in periods:
+        goal = money(sum(target.get(m, 0) for m in included))
+        done = money(sum(won.get(m, 0) for m in included))
+        completion = round(float(done / goal * 100), 1) if goal else None
+        lines.append(TargetLine(scope, name or None, period, goal, done, completion))
+    return lines
