@@ -8,6 +8,7 @@ transaction, so readers see the old tables whole until the commit and the new on
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -88,11 +89,22 @@ class SqlTables:
 
     def replace(self, rebuilt: MemoryTables) -> None:
         """Every table's rows replaced by a rebuild's (inside the caller's transaction)."""
+        # SQLite: a million rows go in several times faster with the secondary indexes made
+        # afterwards, and its readers keep their snapshot (WAL) of the old tables and indexes
+        # until the commit. PostgreSQL keeps them: dropping an index would lock readers out.
+        rebuild_indexes = not self.db.is_postgres
         for table in self.tables:
             self.db.execute(f"DELETE FROM {table.name}")
-            rows = [tuple(r[c] for c in table.all_columns) for r in rebuilt.all_rows(table)]
+            if rebuild_indexes:
+                for statement in table.drop_index_statements():
+                    self.db.execute(statement)
+            values = operator.itemgetter(*table.all_columns)
+            rows = [values(row) for row in rebuilt.all_rows(table)]
             for start in range(0, len(rows), 20_000):
                 self.db.insert_many(table.name, table.all_columns, rows[start : start + 20_000])
+            if rebuild_indexes:
+                for statement in table.index_statements():
+                    self.db.execute(statement)
 
     def clear(self) -> None:
         for table in self.tables:

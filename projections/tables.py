@@ -53,16 +53,23 @@ class Table:
             + (" NOT NULL" if c in self.key else "")
             for c in self.all_columns
         )
-        statements = [
+        create = (
             f"CREATE TABLE IF NOT EXISTS {self.name} ({columns}, "
             f"PRIMARY KEY ({', '.join(self.key)}))"
+        )
+        return [create, *self.index_statements()]
+
+    def index_statements(self) -> list[str]:
+        return [
+            f"CREATE INDEX IF NOT EXISTS {name} ON {self.name} ({', '.join(index)})"
+            for name, index in self._named_indexes()
         ]
-        for index in self.indexes:
-            name = f"{self.name}_by_{'_'.join(index)}"
-            statements.append(
-                f"CREATE INDEX IF NOT EXISTS {name} ON {self.name} ({', '.join(index)})"
-            )
-        return statements
+
+    def drop_index_statements(self) -> list[str]:
+        return [f"DROP INDEX IF EXISTS {name}" for name, _ in self._named_indexes()]
+
+    def _named_indexes(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [(f"{self.name}_by_{'_'.join(index)}", index) for index in self.indexes]
 
 
 class TableState(Protocol):
@@ -87,8 +94,10 @@ class MemoryTables:
         self.rows[table.name][table.key_of(row)] = row
 
     def all_rows(self, table: Table) -> Iterator[Row]:
-        for key in sorted(self.rows[table.name], key=_sortable):
-            yield self.rows[table.name][key]
+        """The table's rows in key order (each key part is of one type throughout a table)."""
+        rows = self.rows[table.name]
+        for key in sorted(rows):
+            yield rows[key]
 
     @property
     def docs(self) -> dict[str, Row]:
@@ -102,7 +111,3 @@ class MemoryTables:
 
 def row_id(table: Table, key: Key) -> str:
     return f"{table.name}:" + "|".join(str(part) for part in key)
-
-
-def _sortable(key: Key) -> tuple[str, ...]:
-    return tuple(str(part) for part in key)
