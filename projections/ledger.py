@@ -18,7 +18,7 @@ Money is in cents (exact sums on both databases); times are UTC ISO-8601 text.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, ClassVar
 
@@ -35,13 +35,13 @@ LEAD_STATE = (
     "source", "company", "industry", "region", "contact_name", "contact_title",
     "contact_phone", "contact_email", "score", "tier", "status", "holder", "rep",
     "previous_rep", "step", "captured_at", "in_pool_since", "held_since", "first_contact_at",
-    "first_contact_within_sla", "converted_at", "opportunity_id",
+    "first_contact_within_sla", "converted_at", "opportunity_id", "next_follow_up_at",
 )  # fmt: skip
 LEAD_INTEGERS = frozenset({"version", "score", "first_contact_within_sla"})
 OPPORTUNITY_STATE = (
     "name", "customer", "owner", "product_line", "stage", "amount", "currency",
     "expected_close", "status", "lead_id", "opened_at", "closed_at", "lost_stage",
-    "lost_reason", "competitor",
+    "lost_reason", "competitor", "next_follow_up_at",
 )  # fmt: skip
 OPPORTUNITY_INTEGERS = frozenset({"version", "amount"})
 
@@ -128,7 +128,7 @@ class LedgerProjection:
             "OpportunityAmountChanged": self._opportunity(_amount),
             "OpportunityCloseDateChanged": self._opportunity(_set("expected_close")),
             "OpportunityReassigned": self._opportunity(_set("owner", "to_rep")),
-            "OpportunityFollowedUp": self._opportunity(_unchanged),
+            "OpportunityFollowedUp": self._opportunity(_next_follow_up),
             "OpportunityWon": self._opportunity(_won),
             "OpportunityLost": self._opportunity(_lost),
             "OpportunityReopened": self._opportunity(_reopened),
@@ -200,6 +200,7 @@ class LedgerProjection:
         return handle
 
     def _followed_up(self, row: Row, envelope: Envelope) -> None:
+        _next_follow_up(row, envelope)
         row["step"] = _furthest(row["step"], "contacted")
         if row["first_contact_at"] is None and row["held_since"] is not None:
             at = envelope["occurred_at"]
@@ -380,8 +381,12 @@ def _status(status: str) -> Change:
     return change
 
 
-def _unchanged(row: Row, envelope: Envelope) -> None:
-    pass
+def _next_follow_up(row: Row, envelope: Envelope) -> None:
+    """The next follow-up the rep planned (UTC, so that times sort), or none."""
+    planned = envelope["data"].get("next_follow_up_at")
+    row["next_follow_up_at"] = (
+        None if planned is None else datetime.fromisoformat(planned).astimezone(UTC).isoformat()
+    )
 
 
 def _scored(row: Row, envelope: Envelope) -> None:

@@ -10,6 +10,7 @@ from projections.reports.funnel import funnel, pool
 from projections.reports.movement import pipeline_movement
 from projections.reports.sql import moment, stages_in_force
 from projections.reports.targets import targets
+from projections.reports.weekly import weekly
 from projections.reports.win_rate import win_rate
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "stages_in_force",
     "targets",
     "week_bounds",
+    "weekly",
     "win_rate",
 ]

@@ -21,10 +21,11 @@ from fastapi.responses import JSONResponse, Response
 from api.access import scoped_filter
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
-from api.routers.queries import AsOf, Moment, as_of_text, ledger
+from api.routers.queries import AsOf, Moment, as_of_text, checked_week, ledger
 from domain.published import json_ready
 from projections import ledger_reports
 from projections.filters import ReportFilter
+from projections.report_rows import iso_week
 from projections.table_store import SqlTables
 
 router = APIRouter(prefix="/reports", tags=["management reports"])
@@ -208,3 +209,25 @@ def targets(
     lines = ledger_reports.targets(scope.tables, year, as_of, scope.filters, scope.teams)
     body = {"year": year, "as_of": as_of_text(as_of), "lines": [asdict(x) for x in lines]}
     return _answer(body, lambda: body["lines"], scope.accept)
+
+
+@router.get("/weekly")
+def weekly(
+    container: ContainerDep,
+    user: UserDep,
+    rep: Filter = None,
+    week: Annotated[str | None, Query(description="ISO week, e.g. 2026-W48")] = None,
+    as_of: AsOf = None,
+) -> Response:
+    """A rep's weekly report: new and high-value leads, follow-ups, needs confirmed,
+    proposals, deals won, the month's target completion, next week's due follow-ups."""
+    filters = scoped_filter(user, ReportFilter(rep, None, None))
+    if filters.rep is None:
+        raise ApiProblem(422, "Invalid Value", "name the rep whose week to report", "rep")
+    teams = container.users.teams()
+    if user.is_manager and teams.get(filters.rep) != user.team:
+        raise ApiProblem(403, "Forbidden", "managers see their own team's reports", "rep")
+    week = week or iso_week(as_of or container.clock.now())
+    checked_week(week)
+    report = ledger_reports.weekly(ledger(container), filters.rep, week, as_of, teams)
+    return JSONResponse(json_ready(asdict(report)))

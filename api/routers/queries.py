@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
 from api.bootstrap import Container
+from api.problems import ApiProblem
 from projections.replay import fold_until
 from projections.state import DocState
 from projections.table_store import SqlTables
@@ -49,3 +51,18 @@ def report_states(container: Container, as_of: datetime | None) -> dict[str, Doc
     # Relational read models answer "as of" with a predicate: only documents are folded.
     folded = [p for p in container.projections if not getattr(p, "tables", None)]
     return dict(fold_until(folded, container.public_envelopes(), as_of))
+
+
+WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def checked_week(week: str) -> None:
+    """Refuses anything but an ISO week such as 2026-W48 (422 naming `week`)."""
+    match = WEEK_PATTERN.match(week)
+    if match is not None:
+        try:
+            datetime.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+            return
+        except ValueError:
+            pass
+    raise ApiProblem(422, "Invalid Value", "week must be an ISO week such as 2026-W48", "week")

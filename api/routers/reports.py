@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,7 +11,7 @@ from fastapi.responses import JSONResponse
 from api.access import scoped_filter
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
-from api.routers.queries import AsOf, Moment, as_of_text, ledger, report_states
+from api.routers.queries import AsOf, Moment, as_of_text, checked_week, ledger, report_states
 from domain.published import json_ready
 from projections import ledger_reports
 from projections.filters import ReportFilter
@@ -25,7 +23,6 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 RepQuery = Annotated[str | None, Query(max_length=64)]
 TeamQuery = Annotated[str | None, Query(max_length=64)]
 ProductLineQuery = Annotated[str | None, Query(max_length=64)]
-WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
 @router.get("/funnel")
@@ -97,20 +94,9 @@ def rep_activity(
 ) -> JSONResponse:
     """Per rep in one ISO week: leads taken, follow-ups, SLA, stage advances, wins, losses."""
     week = week or iso_week(as_of or container.clock.now())
-    _check_week(week)
+    checked_week(week)
     filters = scoped_filter(user, ReportFilter(rep, team, None))
     rows = ledger_reports.rep_activity(
         ledger(container), week, as_of, filters, container.users.teams()
     )
     return JSONResponse(json_ready({"week": week, "rows": [asdict(r) for r in rows]}))
-
-
-def _check_week(week: str) -> None:
-    match = WEEK_PATTERN.match(week)
-    if match is not None:
-        try:
-            datetime.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
-            return
-        except ValueError:
-            pass
-    raise ApiProblem(422, "Invalid Value", "week must be an ISO week such as 2026-W48", "week")

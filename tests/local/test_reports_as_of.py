@@ -49,6 +49,11 @@ def every_report(tables, as_of, now) -> dict:
             answers[("rep_activity", week, f)] = [
                 asdict(r) for r in ledger_reports.rep_activity(tables, week, as_of, f, TEAMS)
             ]
+    for week in WEEKS:
+        for rep in ("ryan", "rita", "will"):
+            answers[("weekly", week, rep)] = asdict(
+                ledger_reports.weekly(tables, rep, week, as_of, TEAMS)
+            )
     answers["pool"] = [asdict(lead) for lead in ledger_reports.pool(tables, as_of)]
     return answers
 

@@ -263,3 +263,40 @@ def test_bad_targets_are_refused_naming_the_field(week):  # noqa: F811
         response = api.put("/targets/2026", body)
         assert response.status_code == 422, body
         assert field in [e["field"] for e in response.json()["errors"]], (body, response.json())
+
+
+def test_a_reps_weekly_report(week):  # noqa: F811
+    report = week.report("weekly", "ryan", week="2026-W48")
+    # ryan took A (high) and D; called A, demoed OA; moved OA into needs, then proposal
+    assert report == {
+        "rep": "ryan", "week": "2026-W48", "new_leads": 2, "high_value_leads": 1,
+        "follow_ups": {"call": 1, "demo": 1}, "needs_confirmed": 1, "proposals": 1,
+        "won_count": 0, "won_amount": 0, "month": "2026-11", "month_target_completion": None,
+        "next_week_follow_ups": [],
+    }  # fmt: skip
+    rita = week.report("weekly", "maria", rep="rita", week="2026-W48")
+    assert (rita["new_leads"], rita["high_value_leads"], rita["proposals"]) == (1, 0, 1)
+    assert rita["follow_ups"] == {"email": 1}
+
+
+def test_the_weekly_report_lists_next_weeks_follow_ups_and_the_months_target(week):  # noqa: F811
+    week.api.as_("ada").put("/targets/2026", TARGET)
+    delta = week.leads["Delta"]  # claimed by ryan on Friday
+    follow_up = {"method": "call", "summary": "intro",
+                 "next_follow_up_at": "2026-12-01T10:00:00+08:00"}  # fmt: skip
+    week.ok("ryan", f"/leads/{delta}/follow-ups", follow_up)
+    report = week.report("weekly", "ryan", week="2026-W48")
+    assert report["next_week_follow_ups"] == [{
+        "kind": "lead", "id": delta, "name": "Delta",
+        "next_follow_up_at": "2026-12-01T02:00:00+00:00",
+    }]  # fmt: skip
+    assert report["month_target_completion"] == 0.0  # 75,000 for ryan in November, none won
+
+
+def test_who_may_read_whose_weekly_report(week):  # noqa: F811
+    assert week.api.as_("ryan").get("/reports/weekly", rep="rita").status_code == 403
+    assert week.api.as_("maria").get("/reports/weekly", rep="will").status_code == 403
+    refused = week.api.as_("ada").get("/reports/weekly")
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "rep"
+    bad_week = week.api.as_("ada").get("/reports/weekly", rep="will", week="2026-53")
+    assert bad_week.status_code == 422

@@ -20,6 +20,7 @@ class Week:
         self.api = api
         self.clock = clock
         self.snapshots: dict[str, dict] = {}
+        self.leads: dict[str, str] = {}  # company: lead id
 
     def at(self, day: str, hhmm: str) -> None:
         hours, minutes = map(int, hhmm.split(":"))
@@ -34,7 +35,8 @@ class Week:
 
     def capture(self, user: str, company: str, source: str) -> str:
         body = {"source": source, "company": company, "contact": {"name": "Contact " + company}}
-        return self.ok(user, "/leads", body, 201)["id"]
+        self.leads[company] = self.ok(user, "/leads", body, 201)["id"]
+        return self.leads[company]
 
     def score(self, user: str, lead: str, budget: int, authority: str, clear: bool, days: int):
         body = {
