@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from projections.reports.accuracy import forecast_accuracy
 from projections.reports.activity import rep_activity, week_bounds
 from projections.reports.closed import closed_won, lost, sales_cycle, size_band
 from projections.reports.conversion import lead_conversion
@@ -16,6 +17,7 @@ from projections.reports.win_rate import win_rate
 __all__ = [
     "closed_won",
     "forecast",
+    "forecast_accuracy",
     "funnel",
     "lead_conversion",
     "lost",

@@ -231,3 +231,23 @@ def weekly(
     checked_week(week)
     report = ledger_reports.weekly(ledger(container), filters.rep, week, as_of, teams)
     return JSONResponse(json_ready(asdict(report)))
+
+
+@router.get("/forecast-accuracy")
+def forecast_accuracy(
+    container: ContainerDep,
+    scope: ScopeDep,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    as_of: AsOf = None,
+) -> Response:
+    """Won in the month (default: last month) against the forecast for it as it stood on the
+    month's first day."""
+    if month is None:
+        today = (as_of or container.clock.now()).date()
+        year, number = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+        month = f"{year:04d}-{number:02d}"
+    report = ledger_reports.forecast_accuracy(
+        scope.tables, month, as_of, scope.filters, scope.teams
+    )
+    body = {"as_of": as_of_text(as_of), **asdict(report)}
+    return _answer(body, lambda: [asdict(report)], scope.accept)

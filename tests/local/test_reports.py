@@ -256,3 +256,27 @@ def test_an_events_week_is_the_iso_week_of_its_recorded_utc_time(occurred_at):
 
     start, end = ledger_reports.week_bounds(iso_week(datetime.fromisoformat(occurred_at)))
     assert start <= occurred_at < end
+
+
+def test_forecast_accuracy_compares_what_was_won_with_the_forecast_of_the_first_day(
+    app, ryan, clock
+):
+    a = open_deal(app, ryan(), 100_000, expected_close=date(2026, 12, 15))
+    app.move_opportunity(ryan(), a, stage="proposal")  # 50 %: 50,000
+    b = open_deal(app, ryan(), 40_000, expected_close=date(2026, 12, 20))
+    app.move_opportunity(ryan(), b, stage="negotiation")  # 75 %: 30,000, and commit
+    clock.set(MONDAY.replace(month=12, day=2))
+    c = open_deal(app, ryan(), 10_000, expected_close=date(2026, 12, 31))  # after the 1st
+    app.change_opportunity_close_date(ryan(), b, expected_close=date(2027, 2, 1))
+    clock.set(MONDAY.replace(month=12, day=10))
+    app.win_opportunity(ryan(), a, amount=Decimal(80_000))
+    app.win_opportunity(ryan(), c)
+    report = ledger_reports.forecast_accuracy(fold(app)["ledger"], "2026-12", None, ANYONE, TEAMS)
+    assert report.forecast_as_of == "2026-12-01T00:00:00+00:00"
+    assert (report.weighted_forecast, report.best_case, report.commit) == (
+        Decimal("80000.00"), Decimal(140_000), Decimal(40_000),
+    )  # fmt: skip
+    assert report.won == Decimal(90_000)
+    assert report.accuracy == 1.125
+    november = ledger_reports.forecast_accuracy(fold(app)["ledger"], "2026-11", None, ANYONE, TEAMS)
+    assert (november.weighted_forecast, november.won, november.accuracy) == (0, 0, None)

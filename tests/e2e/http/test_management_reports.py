@@ -134,6 +134,7 @@ def test_a_rep_sees_only_their_own_figures(week):  # noqa: F811
         "closed-won",
         "lost",
         "pipeline-movement",
+        "forecast-accuracy",
     ],
 )
 def test_every_report_answers_csv_with_the_fields_of_its_json_rows(week, name):  # noqa: F811
@@ -148,7 +149,9 @@ def test_every_report_answers_csv_with_the_fields_of_its_json_rows(week, name): 
     json_rows = body.get("sources") or [
         row for key, value in body.items() if key.startswith("by_") and isinstance(value, list)
         for row in value
-    ] or body.get("months") or body["stages"]  # fmt: skip
+    ] or body.get("months") or body.get("stages") or [
+        {k: v for k, v in body.items() if k != "as_of"}  # a one-row report
+    ]  # fmt: skip
     assert set(rows[0]) - {"breakdown", "rep"} == set(json_rows[0])
 
 
@@ -300,3 +303,16 @@ def test_who_may_read_whose_weekly_report(week):  # noqa: F811
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "rep"
     bad_week = week.api.as_("ada").get("/reports/weekly", rep="will", week="2026-53")
     assert bad_week.status_code == 422
+
+
+def test_forecast_accuracy_over_http(week):  # noqa: F811
+    november = week.report("forecast-accuracy", month="2026-11")
+    # nothing was open on 1 November; OW's 45,000 was won in it
+    assert (november["weighted_forecast"], november["won"], november["accuracy"]) == (
+        0,
+        45_000,
+        None,
+    )
+    assert week.report("forecast-accuracy")["month"] == "2026-10"  # default: last month
+    bad = week.api.as_("ada").get("/reports/forecast-accuracy", month="2026-13")
+    assert bad.status_code == 422

@@ -1,0 +1,49 @@
+"""Forecast accuracy for a month M: what was won in M against the forecast for M as it stood
+on M's first day (DESIGN.md §2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from projections.filters import ReportFilter
+from projections.reports.forecast import forecast
+from projections.reports.sql import closed_deals, money
+from projections.table_store import SqlTables
+
+
+@dataclass(frozen=True)
+class ForecastAccuracy:
+    month: str
+    forecast_as_of: str  # the month's first moment
+    weighted_forecast: Decimal
+    best_case: Decimal
+    commit: Decimal
+    won: Decimal
+    accuracy: float | None  # won / weighted forecast
+
+
+def forecast_accuracy(
+    tables: SqlTables,
+    month: str,
+    as_of: datetime | None,
+    filters: ReportFilter,
+    teams: Mapping[str, str | None],
+) -> ForecastAccuracy:
+    """`month` is YYYY-MM; what was won is counted as things stood at `as_of` (now if None)."""
+    year, number = int(month[:4]), int(month[5:7])
+    first = datetime(year, number, 1, tzinfo=UTC)
+    after = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
+    then = forecast(tables, first, filters, teams, first, months=1)
+    row = next(m for m in then.months if m.month == month)
+    deals = closed_deals(tables, as_of, first, after, ("won",), "o.owner, o.product_line, o.amount")
+    won = sum(
+        (money(amount) for owner, line, amount in deals if filters.matches(owner, line, teams)),
+        Decimal(0),
+    )
+    accuracy = round(float(won / row.weighted_amount), 4) if row.weighted_amount else None
+    return ForecastAccuracy(
+        month, first.isoformat(), row.weighted_amount, row.best_case, row.commit, won, accuracy
+    )
