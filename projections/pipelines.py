@@ -31,13 +31,16 @@ def stages_of(state: DocState, product_line: str) -> list[dict[str, Any]]:
 
 
 def stage_rank(state: DocState, product_line: str, stage: str) -> int:
-    """Position of a stage in its pipeline: won above all, lost and unknown stages below."""
+    """Position of a stage in its pipeline as folded: see `rank_among`."""
+    return rank_among([s["key"] for s in stages_of(state, product_line)], stage)
+
+
+def rank_among(keys: list[str], stage: str | None) -> int:
+    """Position of a stage among its pipeline's open stage keys: won above all, lost and
+    unknown stages below."""
     if stage == WON:
         return WON_RANK
-    if stage == LOST:
-        return LOST_RANK
-    keys = [s["key"] for s in stages_of(state, product_line)]
-    return keys.index(stage) if stage in keys else LOST_RANK
+    return keys.index(stage) if stage in keys and stage != LOST else LOST_RANK
 
 
 def stage_order(state: DocState, product_lines: list[str]) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from domain.stages import DEFAULT_STAGES
 from projections.filters import ReportFilter
+from projections.pipelines import rank_among
 from projections.report_rows import RepWeek
 from projections.reports.sql import (
     moment,
@@ -41,13 +42,11 @@ def _stage_ranks(tables: SqlTables) -> dict[str, list[tuple[str, str | None, lis
 def _rank(ranks, line: str | None, stage: str | None, at: str) -> int:
     """A stage's place in the pipeline in force for the line at `at`: won above every stage,
     lost and unknown stages below (as the rep-activity report has always ranked them)."""
-    if stage == "won":
-        return 10_000
     keys = [s.key for s in DEFAULT_STAGES.stages]
     for valid_from, valid_to, stages in ranks.get(line or "", []):
         if valid_from <= at and (valid_to is None or valid_to > at):
             keys = stages
-    return keys.index(stage) if stage in keys else -1
+    return rank_among(keys, stage)
 
 
 def rep_activity(

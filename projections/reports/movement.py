@@ -13,10 +13,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from projections.filters import ReportFilter
+from projections.pipelines import rank_among
 from projections.reports.sql import moment, money, stages_in_force, stages_of
 from projections.table_store import SqlTables
-
-WON_RANK, LOST_RANK = 10_000, -1
 
 
 @dataclass
@@ -92,7 +91,7 @@ def pipeline_movement(
                 movement.lost.add(now)
         if was is not None:
             keys = [key for key, _ in stages_of(defined, line)]
-            rank, was_rank = _rank(keys, stage), _rank(keys, was_stage)
+            rank, was_rank = rank_among(keys, stage), rank_among(keys, was_stage)
             if status == was == "open" and rank != was_rank:
                 (movement.advanced if rank > was_rank else movement.moved_back).add(now)
             if close > was_close:
@@ -112,12 +111,6 @@ def pipeline_movement(
     order += sorted(s for s in flows if s not in order)
     movement.stages = [flows[s] for s in order if s in flows]
     return movement
-
-
-def _rank(keys: list[str], stage: str | None) -> int:
-    if stage == "won":
-        return WON_RANK
-    return keys.index(stage) if stage in keys else LOST_RANK
 
 
 def _flow(flows: dict[str, StageFlow], stage: str) -> StageFlow:
