@@ -98,12 +98,13 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         store_db = db
     projections = all_projections(app.rules)
     publish = partial(mask_personal_data, key=_pii_key(settings))
+    public_envelopes = PublishedLog(app, publish)
     with schema_lock(settings.database_url):
         protect_event_table(app, store_db)
         audit = AuditTrail(app, store_db)
         docs = SqlDocStore(db)
         # Tables of an older schema were made anew: fill them before any process reads them.
-        _rebuild_stale(docs, projections, PublishedLog(app, publish), app.last_position())
+        _rebuild_stale(docs, projections, public_envelopes, app)
         users = UserDirectory(db)
         idempotency = IdempotencyStore(db)
         positions = PositionStore(db)
@@ -119,7 +120,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         positions=positions,
         audit=audit,
         publish=publish,
-        public_envelopes=PublishedLog(app, publish),
+        public_envelopes=public_envelopes,
     )
     if settings.kafka_bootstrap is None:
         # No Kafka: the store's log is delivered to the projections in this process.
@@ -131,14 +132,14 @@ def _rebuild_stale(
     docs: SqlDocStore,
     projections: list[Projection],
     envelopes: Callable[[int], Iterator[Envelope]],
-    log_positions: int,
+    app: SalesPipeline,
 ) -> None:
     stale = [p for p in projections if p.name in docs.stale]
     if not stale:
         return
     names = ", ".join(p.name for p in stale)
     log.warning("read models %s are of an older schema version: rebuilding them", names)
-    with progress_bar(log_positions, f"rebuild {names}") as tick:
+    with progress_bar(app.last_position(), f"rebuild {names}") as tick:
         rebuild(stale, envelopes, docs, on_event=tick)
 
 
