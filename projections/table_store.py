@@ -154,7 +154,7 @@ class TableBatch:
             if key not in self._rows[table.name]:
                 by_table.setdefault(table.name, set()).add(key)
         for name, keys in by_table.items():
-            ordered = sorted(keys, key=lambda k: tuple(str(p) for p in k))
+            ordered = sorted(keys)  # each key part is of one type throughout a table
             found = self._store.load(self._tables[name], ordered)
             self._rows[name].update({key: found.get(key) for key in ordered})
 
@@ -165,5 +165,5 @@ class TableBatch:
     def flush(self) -> None:
         for name, keys in self._dirty.items():
             rows = self._rows[name]
-            ordered = sorted(keys, key=lambda k: tuple(str(p) for p in k))
+            ordered = sorted(keys)
             self._store.write(self._tables[name], [rows[k] for k in ordered])  # type: ignore[misc]

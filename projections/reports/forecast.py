@@ -83,7 +83,9 @@ def forecast(
         probability = dict(stages_of(defined, line)).get(stage, Decimal(0))
         amount_due = money(amount)
         for who in (None, owner):
-            cell = totals.setdefault(who, {}).setdefault(month, [0, Decimal(0)] + [Decimal(0)] * 2)
+            cell = totals.setdefault(who, {}).setdefault(
+                month, [0, Decimal(0), Decimal(0), Decimal(0)]
+            )
             cell[0] += count
             cell[1] += amount_due * probability
             cell[2] += amount_due
