@@ -115,11 +115,7 @@ class SqlDocStore:
             }
             yield states
             for name, state in states.items():
-                if isinstance(state, TableBatch):
-                    state.flush()
-                    self._write_positions(name, state.new_positions)
-                else:
-                    self._flush(name, state)
+                self._flush(name, state)
 
     def _writer_locks(self, projections: list[str], partitions: list[str] | None) -> list[str]:
         """A relational read model's rows belong to one aggregate, so to one Kafka partition:
@@ -214,14 +210,15 @@ class SqlDocStore:
                 UPSERT_POSITION, [(projection, s, p) for s, p in sorted(positions.items())]
             )
 
-    def _flush(self, projection: str, state: BatchState) -> None:
-        docs = [(projection, key, _encode(state.cache[key])) for key in sorted(state.dirty)]
-        if docs:
-            self.db.executemany(UPSERT_DOC, docs)
-        self._write_positions(projection, state.new_positions)
-
-    def _write_positions(self, projection: str, reached: dict[str, int]) -> None:
-        positions = [(projection, s, p) for s, p in sorted(reached.items())]
+    def _flush(self, projection: str, state: BatchState | TableBatch) -> None:
+        """A batch's changed rows or documents, and the positions it reached."""
+        if isinstance(state, TableBatch):
+            state.flush()
+        else:
+            docs = [(projection, key, _encode(state.cache[key])) for key in sorted(state.dirty)]
+            if docs:
+                self.db.executemany(UPSERT_DOC, docs)
+        positions = [(projection, s, p) for s, p in sorted(state.new_positions.items())]
         if positions:
             self.db.executemany(self._advance_position, positions)
 
