@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -84,9 +84,15 @@ class CommandCall:
         store.complete(name, key, status_code, body)
         return self._respond(body, status_code)
 
+    @property
+    def _bound(self) -> timedelta:
+        """How long a command may take: an unfinished claim older than this was abandoned."""
+        return timedelta(seconds=self.container.settings.idempotency_timeout)
+
     def _abandoned(self, stored: StoredResponse) -> bool:
-        bound = timedelta(seconds=self.container.settings.idempotency_timeout)
-        return stored.fingerprint == self.fingerprint and stored.claimed_at + bound < self._now()
+        return (
+            stored.fingerprint == self.fingerprint and stored.claimed_at + self._bound < self._now()
+        )
 
     def _recover(self, abandoned: StoredResponse, status_code: int) -> JSONResponse | None:
         """After the process that claimed the key died: the command's answer, rebuilt from the
@@ -94,12 +100,11 @@ class CommandCall:
         store, key, name = self.container.idempotency, self.idempotency_key, self.user.name
         assert key is not None
         if abandoned.correlation_id is not None and abandoned.after_position is not None:
-            bound = timedelta(seconds=self.container.settings.idempotency_timeout)
             envelopes = LogReader(self.container.app).envelopes_of_command(
                 abandoned.after_position,
                 abandoned.correlation_id,
                 name,
-                decided_by=abandoned.claimed_at + bound,
+                decided_by=abandoned.claimed_at + self._bound,
             )
             result = recorded_result(envelopes)
             if result is not None:
@@ -118,7 +123,7 @@ class CommandCall:
         self.container.after_command()
         return JSONResponse(body, status_code)
 
-    def _now(self):
+    def _now(self) -> datetime:
         return self.container.clock.now()
 
     def _position(self) -> int:
