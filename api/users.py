@@ -92,6 +92,11 @@ class UserDirectory:
         self._loaded_at = None
         return token
 
+    def set_team(self, name: str, team: str | None) -> None:
+        with self.db.transaction():
+            self.db.execute("UPDATE users SET team = ? WHERE name = ?", (team, name))
+        self._loaded_at = None
+
     def authenticate(self, token: str) -> User | None:
         token_hash = _hash(token)
         known = self._directory().get(token_hash)

@@ -17,13 +17,14 @@ from domain.opportunity_commands import OpportunityCommands
 from domain.published import envelope_of
 from domain.results import HistoryPage
 from domain.scoring import DEFAULT_RULES, ScoringRules
+from domain.team_commands import TeamCommands
 from domain.workloads import RepWorkload
 
 DEFAULT_CLAIM_LIMIT = 50
 
 
-class SalesPipeline(LeadCommands, OpportunityCommands):
-    """Leads, opportunities and pipelines: each command is get → decide → save.
+class SalesPipeline(LeadCommands, OpportunityCommands, TeamCommands):
+    """Leads, opportunities, pipelines and teams: each command is get → decide → save.
 
     The store (`store.event_store.open_pipeline`) builds it with its recorders and encodings.
     """

@@ -186,6 +186,17 @@ class TargetSet(Data):
     by_rep: dict[str, Money]
 
 
+class RepMovedToTeam(Data):
+    """A user joined a team, moved to another, or left theirs (`team` null); their work from
+    this moment counts for the new team."""
+
+    rep: Rep
+    team: str | None
+    previous_team: str | None = Field(
+        description="the team before; on the first membership, the user directory's"
+    )
+
+
 D = TypeVar("D", bound=Data)
 
 
@@ -195,7 +206,7 @@ class Envelope(BaseModel, Generic[D]):
     id: UUID = Field(description="deterministic from aggregate id and version: drop duplicates")
     type: str
     schema_version: Literal[1]
-    aggregate_type: Literal["lead", "opportunity", "pipeline", "target"]
+    aggregate_type: Literal["lead", "opportunity", "pipeline", "target", "membership"]
     aggregate_id: UUID
     aggregate_version: int = Field(ge=1)
     position: int = Field(ge=1, description="the event store's notification id")
@@ -213,7 +224,7 @@ DATA_MODELS: dict[str, type[Data]] = {
         LeadConverted, LeadDetailsCorrected, OpportunityOpened, OpportunityStageChanged,
         OpportunityAmountChanged, OpportunityCloseDateChanged, OpportunityReassigned,
         OpportunityFollowedUp, OpportunityWon, OpportunityLost, OpportunityReopened,
-        PipelineDefined, TargetSet,
+        PipelineDefined, TargetSet, RepMovedToTeam,
     )
 }  # fmt: skip
 

@@ -17,6 +17,7 @@ from domain.leads import Lead
 from domain.opportunities import Opportunity
 from domain.pipelines import Pipeline
 from domain.targets import SalesTarget
+from domain.teams import TeamMembership
 
 SCHEMA_VERSION = 1
 
@@ -49,6 +50,8 @@ PUBLIC_TYPES: dict[type[SalesAggregate.Event], str] = {
     Pipeline.Redefined: "PipelineDefined",
     SalesTarget.Set: "TargetSet",
     SalesTarget.Changed: "TargetSet",
+    TeamMembership.Joined: "RepMovedToTeam",
+    TeamMembership.Moved: "RepMovedToTeam",
 }
 
 AGGREGATE_TYPES: dict[type[SalesAggregate], str] = {
@@ -56,6 +59,7 @@ AGGREGATE_TYPES: dict[type[SalesAggregate], str] = {
     Opportunity: "opportunity",
     Pipeline: "pipeline",
     SalesTarget: "target",
+    TeamMembership: "membership",
 }
 
 _ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}

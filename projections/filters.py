@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+
+from projections.teams import TeamHistory
 
 
 @dataclass(frozen=True)
 class ReportFilter:
-    """Restricts a report to one rep, one team (by the user directory) or one product line."""
+    """Restricts a report to one rep, one team or one product line."""
 
     rep: str | None = None
     team: str | None = None
     product_line: str | None = None
 
     def matches(
-        self, rep: str | None, product_line: str | None, teams: Mapping[str, str | None]
+        self,
+        rep: str | None,
+        product_line: str | None,
+        teams: TeamHistory,
+        at: str | None = None,
     ) -> bool:
+        """Whether a fact of `rep`'s at `at` (UTC ISO text; now when None) is in the report:
+        the team is the one the rep was in at that moment."""
         if self.rep is not None and rep != self.rep:
             return False
-        if self.team is not None and (rep is None or teams.get(rep) != self.team):
+        if self.team is not None and (rep is None or teams.team_of(rep, at) != self.team):
             return False
         return not (
             self.product_line is not None

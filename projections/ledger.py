@@ -29,7 +29,7 @@ from projections.tables import Key, Row, Table, TableState
 
 # Raise it with any change to the tables or to what the fold puts in them: a deployment that
 # starts on tables of an older version rebuilds them from the store.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 LEAD_STATE = (
     "source", "company", "industry", "region", "contact_name", "contact_title",
@@ -86,8 +86,18 @@ TARGET_AMOUNTS = Table(
     "rm_target_amount", ("year", "version", "scope", "name", "month"), ("amount", "valid_from"),
     frozenset({"year", "version", "amount"}), indexes=(("year", "valid_from"),),
 )  # fmt: skip
+MEMBER_STATE = ("rep", "team", "previous_team")
+MEMBERS = Table(
+    "rm_team_member", ("membership_id",), ("version", "valid_from", *MEMBER_STATE),
+    frozenset({"version"}),
+)  # fmt: skip
+# Who was in which team when: a rep's work counts for the team of its time.
+MEMBER_HISTORY = Table(
+    "rm_team_member_history", ("membership_id", "version"),
+    ("valid_from", "valid_to", *MEMBER_STATE), frozenset({"version"}), indexes=(("rep",),),
+)  # fmt: skip
 TABLES = (LEADS, LEAD_HISTORY, OPPORTUNITIES, OPPORTUNITY_HISTORY, PIPELINES, PIPELINE_STAGES,
-          ACTIVITY, TARGETS, TARGET_AMOUNTS)  # fmt: skip
+          ACTIVITY, TARGETS, TARGET_AMOUNTS, MEMBERS, MEMBER_HISTORY)  # fmt: skip
 LEAD_STEPS = ("captured", "contacted", "qualified", "converted")
 Change = Callable[[Row, Envelope], None]
 
@@ -134,6 +144,7 @@ class LedgerProjection:
             "OpportunityReopened": self._opportunity(_reopened),
             "PipelineDefined": self._pipeline_defined,
             "TargetSet": _target_set,
+            "RepMovedToTeam": _moved_to_team,
         }
 
     def apply(self, state: TableState, envelope: Envelope) -> bool:
@@ -293,7 +304,8 @@ class LedgerProjection:
         )
 
 
-CURRENT = {"lead": LEADS, "opportunity": OPPORTUNITIES, "pipeline": PIPELINES, "target": TARGETS}
+CURRENT = {"lead": LEADS, "opportunity": OPPORTUNITIES, "pipeline": PIPELINES, "target": TARGETS,
+           "membership": MEMBERS}  # fmt: skip
 
 
 def _current_table(envelope: Envelope) -> Table:
@@ -319,6 +331,14 @@ def _target_set(state: TableState, envelope: Envelope) -> None:
                                        "valid_from": at})  # fmt: skip
     state.put(TARGETS, {"target_id": envelope["aggregate_id"], "version": version, "year": year,
                         "valid_from": at})  # fmt: skip
+
+
+def _moved_to_team(state: TableState, envelope: Envelope) -> None:
+    before = state.get(MEMBERS, (envelope["aggregate_id"],))
+    data = envelope["data"]
+    row: Row = {"membership_id": envelope["aggregate_id"], "rep": data["rep"],
+                "team": data["team"], "previous_team": data.get("previous_team")}  # fmt: skip
+    _record(state, MEMBERS, MEMBER_HISTORY, before, row, envelope)
 
 
 def _record(

@@ -4,7 +4,7 @@ they stayed (DESIGN.md §2)."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +12,7 @@ from projections.base import Envelope, Fold, Handler, updating
 from projections.filters import ReportFilter
 from projections.pipelines import WON_RANK, record_pipeline, stage_order, stage_rank
 from projections.state import Doc, DocState
+from projections.teams import TeamHistory
 
 OPP = "opp:"
 SECONDS_PER_DAY = 86_400
@@ -86,7 +87,7 @@ def _leave(doc: Doc, at: str, how: str) -> None:
 def stage_conversion_report(
     state: DocState,
     filters: ReportFilter,
-    teams: Mapping[str, str | None],
+    teams: TeamHistory,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> list[StageConversion]:

@@ -143,3 +143,4 @@ def every_kind_of_event(app: SalesPipeline, ryan, maria, clock) -> None:
     app.win_opportunity(ryan(), opp)
     months = {"2026-12": Decimal("300.5")}
     app.set_target(maria(), 2026, company=Decimal(1000), by_month=months, by_rep={"ryan": 400})
+    app.move_to_team(maria(), "rita", "west", known_team="east")

@@ -18,6 +18,7 @@ from api.bootstrap import build
 from api.cli import development, event_log, read_models, serve, users, workers
 from api.settings import Settings
 from api.users import UserError
+from domain.errors import DomainError
 
 GROUPS = (serve, users, workers, read_models, event_log, development)
 
@@ -55,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     container = build(settings)
     try:
         return args.run(container, args)
-    except (UserError, ValueError) as error:
+    except (UserError, DomainError, ValueError) as error:
         print(f"salesledger: {error}", file=sys.stderr)
         return 1
     finally:

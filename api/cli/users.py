@@ -1,11 +1,13 @@
-"""`salesledger users add|list`: the API's users and their bearer tokens."""
+"""`salesledger users add|move|list`: the API's users, their teams and bearer tokens."""
 
 from __future__ import annotations
 
 import argparse
 
 from api.bootstrap import Container
+from api.team_moves import move_to_team, record_first_team
 from api.users import Role, UserError
+from domain.teams import checked_team
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -15,6 +17,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--team")
     add.set_defaults(run=run_add)
+    move = users.add_parser(
+        "move", help="move a user to another team (their earlier work keeps its team)"
+    )
+    move.add_argument("name")
+    where = move.add_mutually_exclusive_group(required=True)
+    where.add_argument("--team")
+    where.add_argument("--no-team", action="store_true", help="leave their team")
+    move.add_argument("--by", default="admin", help="who made the change (recorded)")
+    move.set_defaults(run=run_move)
     listing = users.add_parser("list", help="list users, roles and teams")
     listing.set_defaults(run=run_list)
 
@@ -23,8 +34,21 @@ def run_add(container: Container, args: argparse.Namespace) -> int:
     role = Role(args.role)
     if role == Role.MANAGER and not args.team:
         raise UserError("a manager needs --team: managers see and act for their team")
-    token = container.users.add(args.name, role, args.team, container.clock.now())
+    team = checked_team(args.team)
+    token = container.users.add(args.name, role, team, container.clock.now())
+    if team:
+        record_first_team(container, "admin", args.name.strip(), team)
     print(token)
+    return 0
+
+
+def run_move(container: Container, args: argparse.Namespace) -> int:
+    user = container.users.get(args.name)
+    if user is not None and user.role == Role.MANAGER and args.no_team:
+        raise UserError("a manager needs a team: managers see and act for their team")
+    team = None if args.no_team else args.team
+    move_to_team(container, args.by, args.name, team)
+    print(f"{args.name} is in {team or 'no team'} from now on")
     return 0
 
 

@@ -21,12 +21,13 @@ from fastapi.responses import JSONResponse, Response
 from api.access import scoped_filter
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
-from api.routers.queries import AsOf, Moment, as_of_text, checked_week, ledger
+from api.routers.queries import AsOf, Moment, as_of_text, checked_week, ledger, report_teams
 from domain.published import json_ready
 from projections import ledger_reports
 from projections.filters import ReportFilter
 from projections.report_rows import iso_week
 from projections.table_store import SqlTables
+from projections.teams import TeamHistory
 
 router = APIRouter(prefix="/reports", tags=["management reports"])
 
@@ -71,10 +72,10 @@ async def period_of(since: Moment = None, until: Moment = None, as_of: AsOf = No
 @dataclass(frozen=True)
 class Scope:
     """What a report may show the caller (their own figures, their team's, or all), the
-    filters they asked for within that, the user directory's teams, and the ledger."""
+    filters they asked for within that, who was in which team when, and the ledger."""
 
     filters: ReportFilter
-    teams: dict[str, str | None]
+    teams: TeamHistory
     tables: SqlTables
     accept: str | None
 
@@ -88,7 +89,8 @@ def scope_of(
     accept: Accept = None,
 ) -> Scope:
     filters = scoped_filter(user, ReportFilter(rep, team, product_line))
-    return Scope(filters, container.users.teams(), ledger(container), accept)
+    tables = ledger(container)
+    return Scope(filters, report_teams(container, tables), tables, accept)
 
 
 PeriodDep = Annotated[Period, Depends(period_of)]
@@ -224,12 +226,13 @@ def weekly(
     filters = scoped_filter(user, ReportFilter(rep, None, None))
     if filters.rep is None:
         raise ApiProblem(422, "Invalid Value", "name the rep whose week to report", "rep")
-    teams = container.users.teams()
-    if user.is_manager and teams.get(filters.rep) != user.team:
+    if user.is_manager and container.users.teams().get(filters.rep) != user.team:
         raise ApiProblem(403, "Forbidden", "managers see their own team's reports", "rep")
     week = week or iso_week(as_of or container.clock.now())
     checked_week(week)
-    report = ledger_reports.weekly(ledger(container), filters.rep, week, as_of, teams)
+    tables = ledger(container)
+    teams = report_teams(container, tables)
+    report = ledger_reports.weekly(tables, filters.rep, week, as_of, teams)
     return JSONResponse(json_ready(asdict(report)))
 
 

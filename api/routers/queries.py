@@ -15,6 +15,7 @@ from api.problems import ApiProblem
 from projections.replay import fold_until
 from projections.state import DocState
 from projections.table_store import SqlTables
+from projections.teams import TeamHistory, team_history
 
 AsOf = Annotated[
     AwareDatetime | None,
@@ -41,6 +42,11 @@ def ledger(container: Container) -> SqlTables:
     tables = container.docs.reader("ledger")
     assert isinstance(tables, SqlTables)
     return tables
+
+
+def report_teams(container: Container, tables: SqlTables) -> TeamHistory:
+    """Who was in which team when: the recorded memberships, the user directory behind them."""
+    return team_history(tables, container.users.teams())
 
 
 def report_states(container: Container, as_of: datetime | None) -> dict[str, DocState]:

@@ -11,7 +11,15 @@ from fastapi.responses import JSONResponse
 from api.access import scoped_filter
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
-from api.routers.queries import AsOf, Moment, as_of_text, checked_week, ledger, report_states
+from api.routers.queries import (
+    AsOf,
+    Moment,
+    as_of_text,
+    checked_week,
+    ledger,
+    report_states,
+    report_teams,
+)
 from domain.published import json_ready
 from projections import ledger_reports
 from projections.filters import ReportFilter
@@ -36,7 +44,8 @@ def funnel(
 ) -> JSONResponse:
     """Open opportunities per stage (count, amount, weighted amount) and the lead funnel."""
     filters = scoped_filter(user, ReportFilter(rep, team, product_line))
-    report = ledger_reports.funnel(ledger(container), as_of, filters, container.users.teams())
+    tables = ledger(container)
+    report = ledger_reports.funnel(tables, as_of, filters, report_teams(container, tables))
     moment = as_of or container.clock.now()
     return JSONResponse(
         json_ready(
@@ -67,7 +76,7 @@ def stage_conversion(
     rows = stage_conversion_report(
         report_states(container, as_of)["stage_conversion"],
         filters,
-        container.users.teams(),
+        report_teams(container, ledger(container)),
         since=since,
         until=until,
     )
@@ -96,7 +105,7 @@ def rep_activity(
     week = week or iso_week(as_of or container.clock.now())
     checked_week(week)
     filters = scoped_filter(user, ReportFilter(rep, team, None))
-    rows = ledger_reports.rep_activity(
-        ledger(container), week, as_of, filters, container.users.teams()
-    )
+    tables = ledger(container)
+    teams = report_teams(container, tables)
+    rows = ledger_reports.rep_activity(tables, week, as_of, filters, teams)
     return JSONResponse(json_ready({"week": week, "rows": [asdict(r) for r in rows]}))

@@ -3,7 +3,6 @@ on M's first day (DESIGN.md §2)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -12,6 +11,7 @@ from projections.filters import ReportFilter
 from projections.reports.forecast import forecast
 from projections.reports.sql import closed_deals, money
 from projections.table_store import SqlTables
+from projections.teams import TeamHistory
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def forecast_accuracy(
     month: str,
     as_of: datetime | None,
     filters: ReportFilter,
-    teams: Mapping[str, str | None],
+    teams: TeamHistory,
 ) -> ForecastAccuracy:
     """`month` is YYYY-MM; what was won is counted as things stood at `as_of` (now if None)."""
     year, number = int(month[:4]), int(month[5:7])
@@ -38,9 +38,15 @@ def forecast_accuracy(
     after = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
     then = forecast(tables, first, filters, teams, first, months=1)
     row = next(m for m in then.months if m.month == month)
-    deals = closed_deals(tables, as_of, first, after, ("won",), "o.owner, o.product_line, o.amount")
+    deals = closed_deals(
+        tables, as_of, first, after, ("won",), "o.owner, o.product_line, o.amount, o.closed_at"
+    )
     won = sum(
-        (money(amount) for owner, line, amount in deals if filters.matches(owner, line, teams)),
+        (
+            money(amount)
+            for owner, line, amount, closed in deals
+            if filters.matches(owner, line, teams, closed)
+        ),  # fmt: skip
         Decimal(0),
     )
     accuracy = round(float(won / row.weighted_amount), 4) if row.weighted_amount else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +14,7 @@ from projections.reports.sql import (
     money,
 )
 from projections.table_store import SqlTables
+from projections.teams import TeamHistory
 
 
 def week_bounds(week: str) -> tuple[str, str]:
@@ -54,7 +54,7 @@ def rep_activity(
     week: str,
     as_of: datetime | None,
     filters: ReportFilter,
-    teams: Mapping[str, str | None],
+    teams: TeamHistory,
 ) -> list[RepWeek]:
     """One row per rep with any activity in the ISO week (DESIGN.md §2), ordered by rep: what
     they were given, whom they contacted, what they moved and won."""
@@ -72,12 +72,11 @@ def rep_activity(
     weeks: dict[str, dict[str, Any]] = {}
 
     def row(rep: str) -> dict[str, Any]:
-        return weeks.setdefault(rep, {
-            "leads_assigned": 0, "leads_claimed": 0, "follow_ups": {}, "touched": set(),
-            "first_contacts": 0, "sla": 0, "sla_met": 0, "opportunities_opened": 0,
-            "stage_advances": 0, "won_count": 0, "won_amount": 0, "lost_count": 0,
-            "last_activity_at": "",
-        })  # fmt: skip
+        # A fact (the loop's current one, at `at`) counts for the team its rep was in at the
+        # time; one outside the filter is tallied on a row that is thrown away.
+        if not filters.matches(rep, None, teams, at):
+            return _tally()
+        return weeks.setdefault(rep, _tally())
 
     for (at, kind, actor, rep, method, amount, stage, from_stage, line, first, within,
          aggregate_id) in facts:  # fmt: skip
@@ -121,5 +120,13 @@ def rep_activity(
             last_activity_at=w["last_activity_at"] or None,
         )
         for rep, w in sorted(weeks.items())
-        if filters.matches(rep, None, teams)
     ]
+
+
+def _tally() -> dict[str, Any]:
+    return {
+        "leads_assigned": 0, "leads_claimed": 0, "follow_ups": {}, "touched": set(),
+        "first_contacts": 0, "sla": 0, "sla_met": 0, "opportunities_opened": 0,
+        "stage_advances": 0, "won_count": 0, "won_amount": 0, "lost_count": 0,
+        "last_activity_at": "",
+    }  # fmt: skip

@@ -68,7 +68,8 @@ def _won_deals(tables, as_of, since, until, filters, teams) -> list[dict[str, An
     keys = ("owner", "product_line", "amount", "customer", "opened_at", "closed_at", "source",
             "captured_at", "id")  # fmt: skip
     deals = [dict(zip(keys, r, strict=True)) for r in rows]
-    return [d for d in deals if filters.matches(d["owner"], d["product_line"], teams)]
+    return [d for d in deals
+            if filters.matches(d["owner"], d["product_line"], teams, d["closed_at"])]  # fmt: skip
 
 
 def sales_cycle(tables, as_of, since, until, filters, teams) -> SalesCycle:
@@ -165,11 +166,11 @@ def lost(tables, as_of, since, until, filters, teams) -> Lost:
     """Deals lost in [since, until): by the stage lost at, the reason and the competitor."""
     rows = closed_deals(
         tables, as_of, since, until, ("lost",),
-        "o.owner, o.product_line, o.amount, o.lost_stage, o.lost_reason, o.competitor",
+        "o.owner, o.product_line, o.amount, o.lost_stage, o.lost_reason, o.competitor, o.closed_at",
     )  # fmt: skip
-    keys = ("owner", "product_line", "amount", "stage", "reason", "competitor")
+    keys = ("owner", "product_line", "amount", "stage", "reason", "competitor", "closed_at")
     deals = [d for r in rows for d in [dict(zip(keys, r, strict=True))]
-             if filters.matches(d["owner"], d["product_line"], teams)]  # fmt: skip
+             if filters.matches(d["owner"], d["product_line"], teams, d["closed_at"])]  # fmt: skip
     return Lost(
         len(deals),
         sum((money(d["amount"]) for d in deals), Decimal(0)),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +13,7 @@ from projections.reports.sql import (
     rows_at,
 )
 from projections.table_store import SqlTables
+from projections.teams import TeamHistory
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def lead_conversion(
     since: datetime | None,
     until: datetime | None,
     filters: ReportFilter,
-    teams: Mapping[str, str | None],
+    teams: TeamHistory,
 ) -> list[ConversionStep]:
     """Per source, leads captured in [since, until) and the chain as it stood at `as_of`:
     first contact within the SLA → converted to an opportunity → won."""
@@ -42,14 +42,16 @@ def lead_conversion(
     opportunities, opp_params = rows_at("opportunity", at, "o")
     in_period, period_params = period("l.captured_at", since, until)
     rows = tables.read(
-        f"SELECT l.source, l.rep, l.first_contact_within_sla, l.status, o.status "
+        f"SELECT l.source, l.rep, l.first_contact_within_sla, l.status, o.status, "
+        "COALESCE(l.held_since, l.captured_at) "
         f"FROM {leads} LEFT JOIN {opportunities} ON o.lead_id = l.lead_id "
         f"WHERE {in_period}",
         [*lead_params, *opp_params, *period_params],
     )
     chains: dict[str, list[int]] = {}
-    for source, rep, within_sla, status, deal in rows:
-        if (filters.rep or filters.team) and not filters.matches(rep, None, teams):
+    for source, rep, within_sla, status, deal, held_since in rows:
+        # a lead counts for the team its rep was in when they took it
+        if (filters.rep or filters.team) and not filters.matches(rep, None, teams, held_since):
             continue
         chain = chains.setdefault(source, [0, 0, 0, 0])
         chain[0] += 1

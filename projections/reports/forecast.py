@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,6 +16,7 @@ from projections.reports.sql import (
     stages_of,
 )
 from projections.table_store import SqlTables
+from projections.teams import TeamHistory
 
 COMMIT_PROBABILITY = Decimal("0.75")  # negotiation and later, in any pipeline
 
@@ -53,7 +53,7 @@ def forecast(
     tables: SqlTables,
     as_of: datetime | None,
     filters: ReportFilter,
-    teams: Mapping[str, str | None],
+    teams: TeamHistory,
     now: datetime,
     months: int = 6,
 ) -> Forecast:
@@ -73,7 +73,7 @@ def forecast(
     window = _next_months(moment_of.astimezone(UTC).date(), months)
     totals: dict[str | None, dict[str, list]] = {}
     for owner, line, stage, expected_close, count, amount in rows:
-        if not filters.matches(owner, line, teams):
+        if not filters.matches(owner, line, teams, at):
             continue
         month = _month_of(expected_close)
         if month < window[0]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -18,6 +17,7 @@ from projections.reports.sql import (
     stages_of,
 )
 from projections.table_store import SqlTables
+from projections.teams import TeamHistory
 
 TIER_ORDER = "CASE tier WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
 
@@ -26,7 +26,7 @@ def funnel(
     tables: SqlTables,
     as_of: datetime | None,
     filters: ReportFilter,
-    teams: Mapping[str, str | None],
+    teams: TeamHistory,
 ) -> FunnelReport:
     """Open opportunities per stage (count, amount, weighted amount) and the lead funnel
     (cumulative steps, leads by their current or last holder), as DESIGN.md §2 defines them."""
@@ -41,7 +41,7 @@ def funnel(
     by_stage: dict[str, list[Decimal]] = {}
     lines: set[str] = set()
     for owner, line, stage, count, amount in grouped:
-        if not filters.matches(owner, line, teams):
+        if not filters.matches(owner, line, teams, at):
             continue
         probability = dict(stages_of(defined, line)).get(stage, Decimal(0))
         totals = by_stage.setdefault(stage, [Decimal(0)] * 3)
@@ -60,7 +60,7 @@ def funnel(
     steps = tables.read(f"SELECT rep, step, COUNT(*) FROM {leads} GROUP BY rep, step", params)
     reached = dict.fromkeys(LEAD_STEPS, 0)
     for rep, step, count in steps:
-        if filters.matches(rep, None, teams):
+        if filters.matches(rep, None, teams, at):
             for earlier in LEAD_STEPS[: LEAD_STEPS.index(step) + 1]:
                 reached[earlier] += count
     return FunnelReport(stages, LeadFunnel(**reached))

@@ -7,7 +7,6 @@ moved, not the size of the pipeline.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -16,6 +15,7 @@ from projections.filters import ReportFilter
 from projections.pipelines import rank_among
 from projections.reports.sql import moment, money, stages_in_force, stages_of
 from projections.table_store import SqlTables
+from projections.teams import TeamHistory
 
 
 @dataclass
@@ -57,10 +57,10 @@ def pipeline_movement(
     since: datetime,
     until: datetime,
     filters: ReportFilter,
-    teams: Mapping[str, str | None],
+    teams: TeamHistory,
 ) -> Movement:
     """Deals added, advanced, moved back, slipped, amount raised or cut, won and lost between
-    `since` and `until`, and the deals into and out of each stage (owner as at `until`)."""
+    `since` and `until`, and the deals into and out of each stage (owner and team as at `until`)."""
     t1, t2 = moment(since), moment(until)
     assert t1 is not None and t2 is not None
     rows = tables.read(
@@ -79,7 +79,7 @@ def pipeline_movement(
     movement = Movement(t1, t2)
     flows: dict[str, StageFlow] = {}
     for owner, line, stage, amount, close, status, was_stage, was_amount, was_close, was in rows:
-        if not filters.matches(owner, line, teams):
+        if not filters.matches(owner, line, teams, t2):
             continue
         now = money(amount)
         if was is None:

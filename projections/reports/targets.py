@@ -3,7 +3,6 @@ the company, each team and each rep — with the target in force at the moment a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -12,6 +11,7 @@ from domain.targets import months_of
 from projections.filters import ReportFilter
 from projections.reports.sql import moment, money, rows_at
 from projections.table_store import SqlTables
+from projections.teams import TeamHistory
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def targets(
     year: int,
     as_of: datetime | None,
     filters: ReportFilter,
-    teams: Mapping[str, str | None],
+    teams: TeamHistory,
 ) -> list[TargetLine]:
     """Per month, quarter and year: the target in force at `as_of`, what was won by then, and
     completion. A rep's filter shows their line; a team's, the team and its reps; none, all."""
@@ -49,21 +49,23 @@ def targets(
         ):
             target.setdefault((scope, name), {})[month] = amount
     deals, params = rows_at("opportunity", at)
+    # per deal, since a win counts for the team its owner was in when it closed
     won_rows = tables.read(
-        f"SELECT owner, substr(closed_at, 1, 7), SUM(amount) FROM {deals} "
-        "WHERE status = 'won' AND closed_at >= ? AND closed_at < ? "
-        "GROUP BY owner, substr(closed_at, 1, 7)",
+        f"SELECT owner, closed_at, amount FROM {deals} "
+        "WHERE status = 'won' AND closed_at >= ? AND closed_at < ?",
         [*params, f"{year:04d}-01-01", f"{year + 1:04d}-01-01"],
     )
     won: dict[tuple[str, str], dict[str, int]] = {}
-    for owner, month, amount in won_rows:
-        for key in (("company", ""), ("team", teams.get(owner) or ""), ("rep", owner)):
+    for owner, closed_at, amount in won_rows:
+        month = closed_at[:7]
+        team = teams.team_of(owner, closed_at) or ""
+        for key in (("company", ""), ("team", team), ("rep", owner)):
             if key[1] or key[0] == "company":
                 cell = won.setdefault(key, {})
                 cell[month] = cell.get(month, 0) + amount
     lines = []
     for scope, name in sorted(set(target) | set(won), key=_order):
-        if not _visible(scope, name, filters, teams):
+        if not _visible(scope, name, filters, teams, at):
             continue
         lines += _periods(scope, name, year, target.get((scope, name), {}),
                           won.get((scope, name), {}))  # fmt: skip
@@ -74,12 +76,14 @@ def _order(key: tuple[str, str]) -> tuple[int, str]:
     return ({"company": 0, "team": 1, "rep": 2}[key[0]], key[1])
 
 
-def _visible(scope: str, name: str, filters: ReportFilter, teams: Mapping[str, str | None]) -> bool:
+def _visible(
+    scope: str, name: str, filters: ReportFilter, teams: TeamHistory, at: str | None
+) -> bool:
     if filters.rep is not None:
         return scope == "rep" and name == filters.rep
     if filters.team is not None:
         return (scope == "team" and name == filters.team) or (
-            scope == "rep" and teams.get(name) == filters.team
+            scope == "rep" and teams.team_of(name, at) == filters.team
         )
     return True
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -12,6 +11,7 @@ from projections.reports.activity import week_bounds
 from projections.reports.sql import moment, money, rows_at
 from projections.reports.targets import targets
 from projections.table_store import SqlTables
+from projections.teams import TeamHistory
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def weekly(
     rep: str,
     week: str,
     as_of: datetime | None,
-    teams: Mapping[str, str | None],
+    teams: TeamHistory,
 ) -> WeeklyReport:
     """What the rep did in the ISO week, the month's target completion (the month the week
     ends in), and the follow-ups planned for the week after — as things stood at `as_of`

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,6 +11,7 @@ from projections.reports.sql import (
     rate,
 )
 from projections.table_store import SqlTables
+from projections.teams import TeamHistory
 
 
 @dataclass(frozen=True)
@@ -39,25 +39,25 @@ def win_rate(
     since: datetime | None,
     until: datetime | None,
     filters: ReportFilter,
-    teams: Mapping[str, str | None],
+    teams: TeamHistory,
     source: str | None = None,
 ) -> WinRate:
     """won / (won + lost) among deals closed in [since, until) (as they stood at `as_of`)."""
     rows = closed_deals(
         tables, as_of, since, until, ("won", "lost"),
-        "o.owner, o.product_line, l.source, o.status",
+        "o.owner, o.product_line, l.source, o.status, o.closed_at",
     )  # fmt: skip
     counts: dict[str, dict[str | None, list[int]]] = {
         k: {} for k in ("rep", "team", "product_line", "source")
     }
     won = lost = 0
-    for owner, line, lead_source, status in rows:
-        if not filters.matches(owner, line, teams) or (source and lead_source != source):
+    for owner, line, lead_source, status, closed_at in rows:
+        if not filters.matches(owner, line, teams, closed_at) or (source and lead_source != source):
             continue
         is_won = status == "won"
         won, lost = won + is_won, lost + (not is_won)
         for kind, group in (
-            ("rep", owner), ("team", teams.get(owner)), ("product_line", line),
+            ("rep", owner), ("team", teams.team_of(owner, closed_at)), ("product_line", line),
             ("source", lead_source),
         ):  # fmt: skip
             tally = counts[kind].setdefault(group, [0, 0])

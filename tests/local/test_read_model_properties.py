@@ -45,7 +45,10 @@ operation = st.one_of(
     ),
     st.tuples(st.just("wait_hours"), st.integers(1, 200)),
     st.tuples(st.just("target"), st.integers(0, 1_000_000), st.sampled_from(REPS)),
+    st.tuples(st.just("team"), st.sampled_from(REPS), st.sampled_from(["east", "west", None])),
 )
+# The user directory's teams, before any team move is recorded.
+DIRECTORY = {"ryan": "east", "rita": "east", "will": "west", "maria": "east"}
 
 
 PRELUDE = [("capture", rep) for rep in REPS] + [("open", rep, 10_000) for rep in REPS]
@@ -75,6 +78,8 @@ def run(app: SalesPipeline, ops, follower: StoreFollower, snapshot=None) -> None
                 now += timedelta(hours=op[1])
             elif kind == "deliver":
                 follower.run_once()
+            elif kind == "team":
+                app.move_to_team(ctx, op[1], op[2], known_team=DIRECTORY.get(op[1]))
             elif kind == "target":
                 app.set_target(ctx, 2026, company=Decimal(op[1]), by_rep={op[2]: op[1] // 4})
             elif kind == "snapshot":

@@ -15,11 +15,12 @@ from projections.filters import ReportFilter
 from projections.report_rows import FunnelStage, LeadFunnel, iso_week
 from projections.sql_store import SqlDocStore
 from projections.stage_conversion import StageConversion, stage_conversion_report
+from projections.teams import TeamHistory
 from store.database import Database
 from tests.builders import capture, open_deal
 from tests.conftest import MONDAY
 
-TEAMS = {"ryan": "east", "rita": "east", "maria": "east", "will": "west"}
+TEAMS = TeamHistory({"ryan": "east", "rita": "east", "maria": "east", "will": "west"})
 ANYONE = ReportFilter()
 
 

@@ -14,11 +14,11 @@ from projections import ledger_reports
 from projections.catalog import all_projections
 from projections.filters import ReportFilter
 from projections.sql_store import SqlDocStore
+from projections.teams import team_history
 from store.database import Database
 from store.event_store import open_pipeline
-from tests.local.test_read_model_properties import operation, run
+from tests.local.test_read_model_properties import DIRECTORY, operation, run
 
-TEAMS = {"ryan": "east", "rita": "east", "will": "west", "maria": "east"}
 FILTERS = (ReportFilter(), ReportFilter(team="east"), ReportFilter(rep="will"))
 WEEKS = ("2026-W48", "2026-W49", "2026-W50")  # the operations start on Monday of W48
 
@@ -26,33 +26,34 @@ WEEKS = ("2026-W48", "2026-W49", "2026-W50")  # the operations start on Monday o
 def every_report(tables, as_of, now) -> dict:
     """Each report (under a few filters) as plain data, live when `as_of` is None."""
     answers = {}
+    teams = team_history(tables, DIRECTORY)
     for f in FILTERS:
-        answers[("funnel", f)] = asdict(ledger_reports.funnel(tables, as_of, f, TEAMS))
-        answers[("forecast", f)] = asdict(ledger_reports.forecast(tables, as_of, f, TEAMS, now))
+        answers[("funnel", f)] = asdict(ledger_reports.funnel(tables, as_of, f, teams))
+        answers[("forecast", f)] = asdict(ledger_reports.forecast(tables, as_of, f, teams, now))
         for name in ("sales_cycle", "closed_won", "lost"):
-            report = getattr(ledger_reports, name)(tables, as_of, None, None, f, TEAMS)
+            report = getattr(ledger_reports, name)(tables, as_of, None, None, f, teams)
             answers[(name, f)] = asdict(report)
         answers[("win_rate", f)] = asdict(
-            ledger_reports.win_rate(tables, as_of, None, None, f, TEAMS)
+            ledger_reports.win_rate(tables, as_of, None, None, f, teams)
         )
         answers[("lead_conversion", f)] = [
-            asdict(r) for r in ledger_reports.lead_conversion(tables, as_of, None, None, f, TEAMS)
+            asdict(r) for r in ledger_reports.lead_conversion(tables, as_of, None, None, f, teams)
         ]
         answers[("targets", f)] = [
-            asdict(line) for line in ledger_reports.targets(tables, 2026, as_of, f, TEAMS)
+            asdict(line) for line in ledger_reports.targets(tables, 2026, as_of, f, teams)
         ]
         since = now - timedelta(days=2)
         answers[("movement", f)] = asdict(
-            ledger_reports.pipeline_movement(tables, since, now, f, TEAMS)
+            ledger_reports.pipeline_movement(tables, since, now, f, teams)
         )
         for week in WEEKS:
             answers[("rep_activity", week, f)] = [
-                asdict(r) for r in ledger_reports.rep_activity(tables, week, as_of, f, TEAMS)
+                asdict(r) for r in ledger_reports.rep_activity(tables, week, as_of, f, teams)
             ]
     for week in WEEKS:
         for rep in ("ryan", "rita", "will"):
             answers[("weekly", week, rep)] = asdict(
-                ledger_reports.weekly(tables, rep, week, as_of, TEAMS)
+                ledger_reports.weekly(tables, rep, week, as_of, teams)
             )
     answers["pool"] = [asdict(lead) for lead in ledger_reports.pool(tables, as_of)]
     return answers

@@ -83,5 +83,6 @@ def test_published_types_are_exactly_the_event_catalog_v1():
         "OpportunityCloseDateChanged", "OpportunityReassigned", "OpportunityFollowedUp",
         "OpportunityWon", "OpportunityLost", "OpportunityReopened", "PipelineDefined",
         "TargetSet",  # added with targets (the management reports), on <prefix>.target.v1
+        "RepMovedToTeam",  # added with team history, on <prefix>.membership.v1
     }  # fmt: skip
     assert set(PUBLIC_TYPES.values()) == catalog_v1

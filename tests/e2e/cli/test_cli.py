@@ -22,6 +22,36 @@ def test_users_add_prints_a_token_and_users_list_shows_the_user(capsys):
     assert capsys.readouterr().out == "lena\trep\tnorth\n"
 
 
+def test_users_move_records_the_move_and_the_history_keeps_the_old_team(capsys):
+    main(["users", "add", "lena", "--role", "rep", "--team", "north"])
+    assert main(["users", "move", "lena", "--team", "south", "--by", "ada"]) == 0
+    assert "lena is in south from now on" in capsys.readouterr().out
+    main(["users", "list"])
+    assert capsys.readouterr().out == "lena\trep\tsouth\n"
+    assert main(["export"]) == 0
+    moves = [line for line in capsys.readouterr().out.splitlines() if "RepMovedToTeam" in line]
+    assert len(moves) == 2  # joined north when added, then moved to south
+    assert '"team": "south"' in moves[1] and '"previous_team": "north"' in moves[1]
+    assert '"actor": "ada"' in moves[1]
+
+
+def test_a_bad_team_move_is_refused_with_a_message(capsys):
+    main(["users", "add", "lena", "--role", "rep", "--team", "north"])
+    main(["users", "add", "boss", "--role", "manager", "--team", "north"])
+    capsys.readouterr()
+    assert main(["users", "move", "nobody", "--team", "south"]) == 1
+    assert "no user nobody" in capsys.readouterr().err
+    assert main(["users", "move", "lena", "--team", "north"]) == 1
+    assert "already in north" in capsys.readouterr().err
+    assert main(["users", "move", "lena", "--team", " "]) == 1
+    assert "team" in capsys.readouterr().err
+    assert main(["users", "move", "boss", "--no-team"]) == 1
+    assert "manager needs a team" in capsys.readouterr().err
+    assert main(["users", "move", "lena"]) == 2  # --team or --no-team
+    main(["users", "list"])
+    assert capsys.readouterr().out == "boss\tmanager\tnorth\nlena\trep\tnorth\n"
+
+
 def test_tokens_are_stored_hashed(capsys, data_dir):
     main(["users", "add", "lena", "--role", "rep"])
     token = capsys.readouterr().out.strip()

@@ -10,7 +10,7 @@ from tests.conftest import MONDAY
 
 pytestmark = pytest.mark.e2e
 
-DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4}
+DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
 class Week:
