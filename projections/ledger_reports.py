@@ -8,6 +8,7 @@ from projections.reports.closed import closed_won, lost, sales_cycle, size_band
 from projections.reports.conversion import lead_conversion
 from projections.reports.forecast import forecast
 from projections.reports.funnel import funnel, pool
+from projections.reports.monthly import monthly_review
 from projections.reports.movement import pipeline_movement
 from projections.reports.sql import moment, stages_in_force
 from projections.reports.targets import targets
@@ -22,6 +23,7 @@ __all__ = [
     "lead_conversion",
     "lost",
     "moment",
+    "monthly_review",
     "pipeline_movement",
     "pool",
     "rep_activity",

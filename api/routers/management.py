@@ -12,7 +12,7 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -22,6 +22,7 @@ from api.access import scoped_filter
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
 from api.routers.queries import AsOf, Moment, as_of_text, checked_week, ledger, report_teams
+from api.users import Role
 from domain.published import json_ready
 from projections import ledger_reports
 from projections.filters import ReportFilter
@@ -34,6 +35,7 @@ router = APIRouter(prefix="/reports", tags=["management reports"])
 Filter = Annotated[str | None, Query(max_length=64)]
 Accept = Annotated[str | None, Header()]
 Rows = list[dict[str, Any]]
+MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
 def _answer(body: dict[str, Any], rows: Callable[[], Rows], accept: str | None) -> Response:
@@ -41,7 +43,9 @@ def _answer(body: dict[str, Any], rows: Callable[[], Rows], accept: str | None) 
     if accept and "text/csv" in accept and "application/json" not in accept:
         table = [json_ready(r) for r in rows()]
         out = io.StringIO()
-        columns = list(table[0]) if table else []
+        # every field of every row, in first-seen order (a report of several sections has
+        # rows of several shapes; a row leaves the others' columns empty)
+        columns = list(dict.fromkeys(name for row in table for name in row))
         writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(table)
@@ -240,17 +244,46 @@ def weekly(
 def forecast_accuracy(
     container: ContainerDep,
     scope: ScopeDep,
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    month: MonthQuery = None,
     as_of: AsOf = None,
 ) -> Response:
     """Won in the month (default: last month) against the forecast for it as it stood on the
     month's first day."""
-    if month is None:
-        today = (as_of or container.clock.now()).date()
-        year, number = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-        month = f"{year:04d}-{number:02d}"
     report = ledger_reports.forecast_accuracy(
-        scope.tables, month, as_of, scope.filters, scope.teams
-    )
+        scope.tables, month or last_month(as_of or container.clock.now()), as_of, scope.filters,
+        scope.teams,
+    )  # fmt: skip
     body = {"as_of": as_of_text(as_of), **asdict(report)}
     return _answer(body, lambda: [asdict(report)], scope.accept)
+
+
+@router.get("/monthly-review")
+def monthly_review(
+    container: ContainerDep,
+    scope: ScopeDep,
+    month: MonthQuery = None,
+    as_of: AsOf = None,
+    lookback_months: Annotated[int, Query(ge=1, le=12)] = 3,
+) -> Response:
+    """The month's review (default: last month) as it stood at the month's end: the paths
+    source → first contact within the SLA → won that convert best, the stage that loses most
+    deals, each rep's won amount against their team's average, and target completion."""
+    month = month or last_month(as_of or container.clock.now())
+    sellers = [u.name for u in container.users.list() if u.role == Role.REP]
+    review = ledger_reports.monthly_review(
+        scope.tables, month, as_of, scope.filters, scope.teams, sellers, container.clock.now(),
+        lookback_months,
+    )  # fmt: skip
+
+    def rows() -> Rows:  # CSV: the paths, then the reps, each row naming its section
+        paths = [{"section": "path", **asdict(path)} for path in review.paths]
+        return paths + [{"section": "rep", **asdict(rep)} for rep in review.reps]
+
+    return _answer(asdict(review), rows, scope.accept)
+
+
+def last_month(moment: datetime) -> str:
+    """The month before the one `moment` falls in (UTC), as YYYY-MM."""
+    day = moment.astimezone(UTC).date()
+    year, number = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+    return f"{year:04d}-{number:02d}"

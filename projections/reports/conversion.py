@@ -37,6 +37,36 @@ def lead_conversion(
 ) -> list[ConversionStep]:
     """Per source, leads captured in [since, until) and the chain as it stood at `as_of`:
     first contact within the SLA → converted to an opportunity → won."""
+    chains: dict[str, list[int]] = {}
+    for lead in lead_outcomes(tables, as_of, since, until, filters, teams):
+        chain = chains.setdefault(lead.source, [0, 0, 0, 0])
+        chain[0] += 1
+        chain[1] += lead.within_sla is True
+        chain[2] += lead.converted
+        chain[3] += lead.won
+    return [
+        ConversionStep(source, c[0], c[1], c[2], c[3], rate(c[2], c[0]), rate(c[3], c[2]))
+        for source, c in sorted(chains.items())
+    ]
+
+
+@dataclass(frozen=True)
+class LeadOutcome:
+    source: str
+    within_sla: bool | None  # None: no SLA for its tier, or not contacted yet
+    converted: bool
+    won: bool
+
+
+def lead_outcomes(
+    tables: SqlTables,
+    as_of: datetime | None,
+    since: datetime | None,
+    until: datetime | None,
+    filters: ReportFilter,
+    teams: TeamHistory,
+) -> list[LeadOutcome]:
+    """Each lead captured in [since, until), as far as it had gone at `as_of`."""
     at = moment(as_of)
     leads, lead_params = rows_at("lead", at, "l")
     opportunities, opp_params = rows_at("opportunity", at, "o")
@@ -48,17 +78,11 @@ def lead_conversion(
         f"WHERE {in_period}",
         [*lead_params, *opp_params, *period_params],
     )
-    chains: dict[str, list[int]] = {}
-    for source, rep, within_sla, status, deal, held_since in rows:
-        # a lead counts for the team its rep was in when they took it
-        if (filters.rep or filters.team) and not filters.matches(rep, None, teams, held_since):
-            continue
-        chain = chains.setdefault(source, [0, 0, 0, 0])
-        chain[0] += 1
-        chain[1] += within_sla == 1
-        chain[2] += status == "converted"
-        chain[3] += deal == "won"
     return [
-        ConversionStep(source, c[0], c[1], c[2], c[3], rate(c[2], c[0]), rate(c[3], c[2]))
-        for source, c in sorted(chains.items())
+        LeadOutcome(
+            source, None if within is None else within == 1, status == "converted", deal == "won"
+        )  # fmt: skip
+        for source, rep, within, status, deal, held_since in rows
+        # a lead counts for the team its rep was in when they took it
+        if not (filters.rep or filters.team) or filters.matches(rep, None, teams, held_since)
     ]

@@ -15,14 +15,23 @@ from domain.event_schemas import json_schema
 from projections.replay import fold_until
 from store.log_reader import all_envelopes
 from tests.e2e.http.test_management_reports import (  # noqa: F401 - on PostgreSQL too
+    november,
     test_closed_won_and_lost_analysis,
     test_forecast_as_of_a_past_moment_is_the_forecast_then,
     test_forecast_weighs_open_deals_by_expected_close_month,
     test_lead_conversion_follows_each_source_to_won,
     test_sales_cycle_counts_from_opening_when_there_is_no_lead,
+    test_the_monthly_review_as_it_stood_on_friday_and_by_role,
+    test_the_monthly_review_of_november,
     test_win_rate_counts_the_deals_closed_and_breaks_them_down,
     test_win_rate_is_scoped_to_the_managers_team_and_to_a_past_moment,
     test_win_rate_of_a_period_counts_only_deals_closed_in_it,
+)
+from tests.e2e.http.test_team_history import (  # noqa: F401 - through Kafka too
+    moved,
+    test_a_win_counts_for_the_team_the_rep_was_in_when_it_closed,
+    test_an_as_of_report_sees_the_teams_of_that_moment,
+    test_last_weeks_activity_stays_with_the_old_team,
 )
 from tests.e2e.http.test_week_of_activity import (  # noqa: F401 - the tests run here too
     test_a_manager_sees_the_funnel_of_their_own_team,

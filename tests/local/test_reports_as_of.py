@@ -50,6 +50,10 @@ def every_report(tables, as_of, now) -> dict:
             answers[("rep_activity", week, f)] = [
                 asdict(r) for r in ledger_reports.rep_activity(tables, week, as_of, f, teams)
             ]
+        for month in ("2026-11", "2026-12"):
+            answers[("monthly_review", month, f)] = asdict(
+                ledger_reports.monthly_review(tables, month, as_of, f, teams, DIRECTORY, now)
+            )
     for week in WEEKS:
         for rep in ("ryan", "rita", "will"):
             answers[("weekly", week, rep)] = asdict(

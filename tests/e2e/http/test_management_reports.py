@@ -316,3 +316,64 @@ def test_forecast_accuracy_over_http(week):  # noqa: F811
     assert week.report("forecast-accuracy")["month"] == "2026-10"  # default: last month
     bad = week.api.as_("ada").get("/reports/forecast-accuracy", month="2026-13")
     assert bad.status_code == 422
+
+
+@pytest.fixture
+def november(week):  # noqa: F811
+    """The week, the year's target, and ryan winning OA on Monday 30 November; the review is
+    read on Wednesday 2 December."""
+    assert week.api.as_("ada").put("/targets/2026", TARGET).status_code == 200
+    week.clock.set(week.clock.now().replace(day=30, hour=10))
+    week.ok("ryan", f"/opportunities/{week.deals['OA']}/win", {"amount": 300_000})
+    week.clock.set(week.clock.now().replace(month=12, day=2, hour=9))
+    return week
+
+
+def test_the_monthly_review_of_november(november):
+    review = november.report("monthly-review", month="2026-11")
+    assert review["as_of"] == "2026-12-01T00:00:00+00:00"
+    assert review["paths_since"] == "2026-09-01T00:00:00+00:00"
+    # A (web) was called within its SLA, converted and won; the others went no further
+    assert review["paths"][0] == {
+        "source": "web", "first_contact_within_sla": True, "leads": 1, "converted": 1,
+        "won": 1, "conversion_rate": 1.0, "win_rate": 1.0,
+    }  # fmt: skip
+    others = [(p["source"], p["first_contact_within_sla"], p["won"]) for p in review["paths"][1:]]
+    assert others == [("referral", None, 0), ("sem", None, 0), ("trade_show", True, 0),
+                      ("web", None, 0)]  # fmt: skip
+    assert review["most_lost_at"] == "proposal"
+    assert review["lost_by_stage"] == [{"group": "proposal", "count": 1, "amount": 120_000}]
+    # east: ryan 300,000 over its two reps (ryan, rita); west: will alone
+    assert review["reps"] == [
+        {"rep": "ryan", "team": "east", "won_count": 1, "won_amount": 300_000,
+         "team_average": 150_000, "against_average": 200.0},
+        {"rep": "will", "team": "west", "won_count": 1, "won_amount": 45_000,
+         "team_average": 45_000, "against_average": 100.0},
+    ]  # fmt: skip
+    company = next(x for x in review["targets"] if x["scope"] == "company")
+    assert (company["period"], company["won"], company["completion"]) == ("2026-11", 345_000, 115.0)
+
+
+def test_the_monthly_review_as_it_stood_on_friday_and_by_role(november):
+    friday = november.report("monthly-review", month="2026-11", as_of="2026-11-27T18:00:00Z")
+    assert [r["rep"] for r in friday["reps"]] == ["will"]
+    assert friday["paths"][0]["source"] == "web" and friday["paths"][0]["won"] == 0
+    maria = november.report("monthly-review", "maria", month="2026-11")
+    assert [r["rep"] for r in maria["reps"]] == ["ryan"]
+    assert {x["name"] for x in maria["targets"]} == {"east", "ryan"}  # rita: no target, no win
+    ryan = november.report("monthly-review", "ryan", month="2026-11")
+    assert [(r["rep"], r["team_average"]) for r in ryan["reps"]] == [("ryan", 150_000)]
+    assert november.report("monthly-review")["month"] == "2026-11"  # default: last month
+    bad = november.api.as_("ada").get("/reports/monthly-review", month="November")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "month"
+
+
+def test_the_monthly_review_answers_csv_of_paths_and_reps(november):
+    response = november.api.as_("ada").client.get(
+        "/reports/monthly-review",
+        params={"month": "2026-11"},
+        headers={**november.api.as_("ada").headers, "Accept": "text/csv"},
+    )
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["section"] for r in rows] == ["path"] * 5 + ["rep"] * 2
+    assert rows[-1]["rep"] == "will" and rows[-1]["against_average"] == "100.0"

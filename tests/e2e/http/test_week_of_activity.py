@@ -21,6 +21,7 @@ class Week:
         self.clock = clock
         self.snapshots: dict[str, dict] = {}
         self.leads: dict[str, str] = {}  # company: lead id
+        self.deals: dict[str, str] = {}  # OA, OB, OW: opportunity id
 
     def at(self, day: str, hhmm: str) -> None:
         hours, minutes = map(int, hhmm.split(":"))
@@ -119,6 +120,7 @@ def week(api, clock):
     w.ok("will", f"/opportunities/{ow}/win", {"amount": 45_000})
     w.at("fri", "17:00")
     w.ok("ryan", f"/leads/{d}/claim")
+    w.deals.update(OA=oa, OB=ob, OW=ow)
     return w
 
 
