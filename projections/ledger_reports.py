@@ -11,6 +11,7 @@ from projections.reports.funnel import funnel, pool
 from projections.reports.monthly import monthly_review
 from projections.reports.movement import pipeline_movement
 from projections.reports.sql import moment, stages_in_force
+from projections.reports.stage_conversion import stage_conversion
 from projections.reports.targets import targets
 from projections.reports.weekly import weekly
 from projections.reports.win_rate import win_rate
@@ -29,6 +30,7 @@ __all__ = [
     "rep_activity",
     "sales_cycle",
     "size_band",
+    "stage_conversion",
     "stages_in_force",
     "targets",
     "week_bounds",

@@ -17,14 +17,12 @@ from api.routers.queries import (
     as_of_text,
     checked_week,
     ledger,
-    report_states,
     report_teams,
 )
 from domain.published import json_ready
 from projections import ledger_reports
 from projections.filters import ReportFilter
 from projections.report_rows import iso_week
-from projections.stage_conversion import stage_conversion_report
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -73,13 +71,9 @@ def stage_conversion(
     if since is not None and until is not None and since >= until:
         raise ApiProblem(422, "Invalid Value", "since must be before until", "since")
     filters = scoped_filter(user, ReportFilter(rep, team, product_line))
-    rows = stage_conversion_report(
-        report_states(container, as_of)["stage_conversion"],
-        filters,
-        report_teams(container, ledger(container)),
-        since=since,
-        until=until,
-    )
+    tables = ledger(container)
+    teams = report_teams(container, tables)
+    rows = ledger_reports.stage_conversion(tables, as_of, since, until, filters, teams)
     return JSONResponse(
         json_ready(
             {

@@ -5,14 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain.stages import DEFAULT_STAGES
 from projections.filters import ReportFilter
-from projections.pipelines import rank_among
 from projections.report_rows import RepWeek
-from projections.reports.sql import (
-    moment,
-    money,
-)
+from projections.reports.sql import moment, money, rank_at, stage_ranks
 from projections.table_store import SqlTables
 from projections.teams import TeamHistory
 
@@ -22,31 +17,6 @@ def week_bounds(week: str) -> tuple[str, str]:
     year, number = week.split("-W")
     start = datetime.fromisocalendar(int(year), int(number), 1).replace(tzinfo=UTC)
     return start.isoformat(), (start + timedelta(days=7)).isoformat()
-
-
-def _stage_ranks(tables: SqlTables) -> dict[str, list[tuple[str, str | None, list[str]]]]:
-    """Per product line, each definition's interval and stage keys in order."""
-    rows = tables.read(
-        "SELECT product_line, version, valid_from, valid_to, stage FROM rm_pipeline_stage "
-        "ORDER BY product_line, version, position"
-    )
-    definitions: dict[tuple[str, int], tuple[str, str | None, list[str]]] = {}
-    for line, version, valid_from, valid_to, stage in rows:
-        definitions.setdefault((line, version), (valid_from, valid_to, []))[2].append(stage)
-    by_line: dict[str, list[tuple[str, str | None, list[str]]]] = {}
-    for (line, _), definition in sorted(definitions.items()):
-        by_line.setdefault(line, []).append(definition)
-    return by_line
-
-
-def _rank(ranks, line: str | None, stage: str | None, at: str) -> int:
-    """A stage's place in the pipeline in force for the line at `at`: won above every stage,
-    lost and unknown stages below (as the rep-activity report has always ranked them)."""
-    keys = [s.key for s in DEFAULT_STAGES.stages]
-    for valid_from, valid_to, stages in ranks.get(line or "", []):
-        if valid_from <= at and (valid_to is None or valid_to > at):
-            keys = stages
-    return rank_among(keys, stage)
 
 
 def rep_activity(
@@ -68,7 +38,7 @@ def rep_activity(
         f"first_contact, within_sla, aggregate_id FROM rm_activity WHERE {' AND '.join(clauses)}",
         params,
     )
-    ranks = _stage_ranks(tables) if facts else {}
+    ranks = stage_ranks(tables) if facts else {}
     weeks: dict[str, dict[str, Any]] = {}
 
     def row(rep: str) -> dict[str, Any]:
@@ -96,7 +66,7 @@ def rep_activity(
         elif kind == "OpportunityOpened":
             row(rep)["opportunities_opened"] += 1
         elif kind == "OpportunityStageChanged":
-            if _rank(ranks, line, stage, at) > _rank(ranks, line, from_stage, at):
+            if rank_at(ranks, line, stage, at) > rank_at(ranks, line, from_stage, at):
                 row(rep)["stage_advances"] += 1
         elif kind == "OpportunityWon":
             row(rep)["won_count"] += 1

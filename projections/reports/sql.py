@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.stages import DEFAULT_STAGES
+from projections.pipelines import rank_among
 from projections.table_store import SqlTables
 
 IN_FORCE = "valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)"
@@ -60,6 +61,31 @@ def stage_order(defined: Mapping[str, list[tuple[str, Decimal]]], lines: list[st
             if stage not in order:
                 order.append(stage)
     return order
+
+
+def stage_ranks(tables: SqlTables) -> dict[str, list[tuple[str, str | None, list[str]]]]:
+    """Per product line, each definition's interval and stage keys in order."""
+    rows = tables.read(
+        "SELECT product_line, version, valid_from, valid_to, stage FROM rm_pipeline_stage "
+        "ORDER BY product_line, version, position"
+    )
+    definitions: dict[tuple[str, int], tuple[str, str | None, list[str]]] = {}
+    for line, version, valid_from, valid_to, stage in rows:
+        definitions.setdefault((line, version), (valid_from, valid_to, []))[2].append(stage)
+    by_line: dict[str, list[tuple[str, str | None, list[str]]]] = {}
+    for (line, _), definition in sorted(definitions.items()):
+        by_line.setdefault(line, []).append(definition)
+    return by_line
+
+
+def rank_at(ranks, line: str | None, stage: str | None, at: str) -> int:
+    """A stage's place in the pipeline in force for the line at `at`: won above every stage,
+    lost and unknown stages below."""
+    keys = [s.key for s in DEFAULT_STAGES.stages]
+    for valid_from, valid_to, stages in ranks.get(line or "", []):
+        if valid_from <= at and (valid_to is None or valid_to > at):
+            keys = stages
+    return rank_among(keys, stage)
 
 
 def rate(part: int, whole: int) -> float | None:

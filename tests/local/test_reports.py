@@ -13,8 +13,8 @@ from projections import ledger_reports
 from projections.catalog import all_projections
 from projections.filters import ReportFilter
 from projections.report_rows import FunnelStage, LeadFunnel, iso_week
+from projections.reports.stage_conversion import StageConversion
 from projections.sql_store import SqlDocStore
-from projections.stage_conversion import StageConversion, stage_conversion_report
 from projections.teams import TeamHistory
 from store.database import Database
 from tests.builders import capture, open_deal
@@ -28,7 +28,7 @@ def fold(app):
     """The read models of everything the application stored, in an in-memory SQLite database."""
     store = SqlDocStore(Database.sqlite(":memory:"))
     StoreFollower(app, store, all_projections(), publish=lambda e: e).catch_up()
-    return {"stage_conversion": store.reader("stage_conversion"), "ledger": store.tables["ledger"]}
+    return {"ledger": store.tables["ledger"]}
 
 
 def funnel_report(ledger, filters, teams):
@@ -133,7 +133,7 @@ class TestStageConversion:
         return fold(app)
 
     def test_entered_advanced_lost_and_days_per_stage(self, states):
-        rows = stage_conversion_report(states["stage_conversion"], ANYONE, TEAMS)
+        rows = ledger_reports.stage_conversion(states["ledger"], None, None, None, ANYONE, TEAMS)
         assert rows == [
             # contact: o1 2d, o2 4d, o4 1d; o3 never left; all but o3 went further
             StageConversion("contact", 4, 3, 0, 0.75, 2.33, 2.0),
@@ -146,7 +146,7 @@ class TestStageConversion:
 
     def test_period_counts_entries_that_happened_within_it(self, states):
         since = self.t0 + timedelta(days=2)
-        rows = stage_conversion_report(states["stage_conversion"], ANYONE, TEAMS, since=since)
+        rows = ledger_reports.stage_conversion(states["ledger"], None, since, None, ANYONE, TEAMS)
         assert [(r.stage, r.entered) for r in rows] == [
             ("contact", 0),
             ("needs", 3),
@@ -154,9 +154,7 @@ class TestStageConversion:
             ("negotiation", 1),
         ]
         until = self.t0 + timedelta(days=3)
-        rows = stage_conversion_report(
-            states["stage_conversion"], ANYONE, TEAMS, since=since, until=until
-        )
+        rows = ledger_reports.stage_conversion(states["ledger"], None, since, until, ANYONE, TEAMS)
         assert [(r.stage, r.entered) for r in rows] == [
             ("contact", 0),
             ("needs", 1),

@@ -33,6 +33,9 @@ def every_report(tables, as_of, now) -> dict:
         for name in ("sales_cycle", "closed_won", "lost"):
             report = getattr(ledger_reports, name)(tables, as_of, None, None, f, teams)
             answers[(name, f)] = asdict(report)
+        answers[("stage_conversion", f)] = [
+            asdict(r) for r in ledger_reports.stage_conversion(tables, as_of, None, None, f, teams)
+        ]
         answers[("win_rate", f)] = asdict(
             ledger_reports.win_rate(tables, as_of, None, None, f, teams)
         )

@@ -1,0 +1,146 @@
+"""Stage conversion from the ledger's facts: per stage, how many deals entered it, advanced,
+were lost in it, and how long they stayed (DESIGN.md §2).
+
+A deal's visits to its stages are its stage-setting facts in version order (opened, moved,
+won, lost, reopened): a visit ends where the next begins, and ends the way the next began.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.stages import LOST, WON
+from projections.filters import ReportFilter
+from projections.pipelines import WON_RANK
+from projections.reports.sql import (
+    moment,
+    rank_at,
+    rows_at,
+    stage_order,
+    stage_ranks,
+    stages_in_force,
+)
+from projections.table_store import SqlTables
+from projections.teams import TeamHistory
+
+SECONDS_PER_DAY = 86_400
+# How a visit began, by the fact that began it (and so how the visit before it ended).
+ENTRY = {
+    "OpportunityOpened": "opened",
+    "OpportunityStageChanged": "moved",
+    "OpportunityWon": "won",
+    "OpportunityLost": "lost",
+    "OpportunityReopened": "reopened",
+}
+
+
+@dataclass(frozen=True)
+class StageConversion:
+    stage: str
+    entered: int
+    advanced: int
+    lost: int
+    conversion: float | None
+    mean_days: float | None
+    median_days: float | None
+
+
+@dataclass
+class Visit:
+    stage: str
+    rank: int  # fixed on entry, so a later pipeline change keeps history
+    entered_at: str
+    left_at: str | None = None
+    exit: str | None = None
+
+
+def stage_conversion(
+    tables: SqlTables,
+    as_of: datetime | None,
+    since: datetime | None,
+    until: datetime | None,
+    filters: ReportFilter,
+    teams: TeamHistory,
+) -> list[StageConversion]:
+    """Per open stage S: entered(S) counts deals entering S in [since, until); advanced(S)
+    those of them that afterwards reached a later open stage or won; lost(S) those lost while
+    in S; time in S is over the visits that began in the period and have ended — all as the
+    deals stood at `as_of`, each counted for its owner (and team) then."""
+    at = moment(as_of)
+    deals, params = rows_at("opportunity", at, "o")
+    marks = ", ".join("?" * len(ENTRY))
+    facts = tables.read(
+        "SELECT a.aggregate_id, a.kind, a.stage, a.at, o.owner, o.product_line "
+        f"FROM rm_activity a JOIN {deals} ON o.opportunity_id = a.aggregate_id "
+        f"WHERE a.kind IN ({marks})"
+        + (" AND a.at <= ?" if at else "")
+        + " ORDER BY a.aggregate_id, a.version",
+        [*params, *ENTRY, *([at] if at else [])],
+    )
+    ranks = stage_ranks(tables) if facts else {}
+    visits_of: dict[str, list[Visit]] = {}
+    lines: set[str] = set()
+    for deal, kind, stage, entered_at, owner, line in facts:
+        if not filters.matches(owner, line, teams, at):
+            continue
+        lines.add(line)
+        visits = visits_of.setdefault(deal, [])
+        if visits:
+            visits[-1].left_at, visits[-1].exit = entered_at, ENTRY[kind]
+        visits.append(Visit(stage, rank_at(ranks, line, stage, entered_at), entered_at))
+    tally = _Tally()
+    for visits in visits_of.values():
+        tally.count(visits, moment(since), moment(until))
+    shown = [filters.product_line] if filters.product_line else sorted(lines)
+    order = stage_order(stages_in_force(tables, at), shown)
+    order += sorted(s for s in tally.entered if s not in order)
+    return [tally.row(stage) for stage in order]
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.entered: dict[str, int] = {}
+        self.advanced: dict[str, int] = {}
+        self.lost: dict[str, int] = {}
+        self.days: dict[str, list[float]] = {}
+
+    def count(self, visits: list[Visit], since: str | None, until: str | None) -> None:
+        first_entry: dict[str, int] = {}
+        for i, visit in enumerate(visits):
+            if visit.stage in (WON, LOST) or not _in_period(visit.entered_at, since, until):
+                continue
+            first_entry.setdefault(visit.stage, i)
+            if visit.left_at is not None:
+                self.days.setdefault(visit.stage, []).append(_days(visit))
+        for stage, i in first_entry.items():
+            self.entered[stage] = self.entered.get(stage, 0) + 1
+            rank = visits[i].rank
+            if any(v.rank > rank or v.rank == WON_RANK for v in visits[i + 1 :]):
+                self.advanced[stage] = self.advanced.get(stage, 0) + 1
+            if any(v.stage == stage and v.exit == "lost" for v in visits[i:]):
+                self.lost[stage] = self.lost.get(stage, 0) + 1
+
+    def row(self, stage: str) -> StageConversion:
+        n = self.entered.get(stage, 0)
+        spans = self.days.get(stage, [])
+        return StageConversion(
+            stage=stage,
+            entered=n,
+            advanced=self.advanced.get(stage, 0),
+            lost=self.lost.get(stage, 0),
+            conversion=round(self.advanced.get(stage, 0) / n, 4) if n else None,
+            mean_days=round(statistics.fmean(spans), 2) if spans else None,
+            median_days=round(statistics.median(spans), 2) if spans else None,
+        )
+
+
+def _in_period(entered_at: str, since: str | None, until: str | None) -> bool:
+    return (since is None or entered_at >= since) and (until is None or entered_at < until)
+
+
+def _days(visit: Visit) -> float:
+    assert visit.left_at is not None
+    span = datetime.fromisoformat(visit.left_at) - datetime.fromisoformat(visit.entered_at)
+    return span.total_seconds() / SECONDS_PER_DAY
