@@ -7,7 +7,7 @@ from projections.reports.activity import rep_activity, week_bounds
 from projections.reports.closed import closed_won, lost, sales_cycle, size_band
 from projections.reports.conversion import lead_conversion
 from projections.reports.forecast import forecast
-from projections.reports.funnel import funnel, pool
+from projections.reports.funnel import funnel, pool, pool_size
 from projections.reports.monthly import monthly_review
 from projections.reports.movement import pipeline_movement
 from projections.reports.sql import moment, stages_in_force
@@ -27,6 +27,7 @@ __all__ = [
     "monthly_review",
     "pipeline_movement",
     "pool",
+    "pool_size",
     "rep_activity",
     "sales_cycle",
     "size_band",

@@ -123,7 +123,7 @@ class SqlTables:
 
     def read(self, statement: str, params: Sequence[Any] = ()) -> list[tuple]:
         """A report's query, as one read that sees every commit before it."""
-        return self.db.read(statement, params)
+        return self.db.report_read(statement, params)
 
 
 class TableBatch:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import re
 import sqlite3
 import threading
@@ -19,24 +20,35 @@ _ONE_ROW_VALUES = re.compile(r"VALUES (\((?:\?, )*\?\))")
 WRITER_LOCKS = 0x5A1E
 
 
+# Report queries run side by side on this many connections of their own (see `report_read`).
+READERS = 4
+
+
 class Database:
     """A DB-API connection behind a lock; statements use `?` placeholders on both backends."""
 
-    def __init__(self, connection: Any, placeholder: str = "?") -> None:
+    def __init__(
+        self,
+        connection: Any,
+        placeholder: str = "?",
+        open_reader: Callable[[], Any] | None = None,
+    ) -> None:
         self._connection = connection
         self._placeholder = placeholder
         self._lock = threading.RLock()
+        self._readers = _Readers(open_reader) if open_reader is not None else None
 
     @classmethod
     def sqlite(cls, path: str) -> Database:
         connection = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        if path != ":memory:":
-            connection.execute("PRAGMA journal_mode=WAL")
-        return cls(connection)
+        if path == ":memory:":
+            return cls(connection)  # one database per connection: nothing to read beside it
+        connection.execute("PRAGMA journal_mode=WAL")
+        return cls(connection, open_reader=lambda: _sqlite_reader(path))
 
     @classmethod
     def postgres(cls, connect: Callable[[], Any]) -> Database:
-        return cls(connect(), placeholder="%s")
+        return cls(connect(), placeholder="%s", open_reader=lambda: _postgres_reader(connect))
 
     @property
     def is_postgres(self) -> bool:
@@ -136,6 +148,19 @@ class Database:
             self.end_read()
             return rows
 
+    def report_read(self, statement: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Like `read`, on one of a few connections kept for reports, so that several
+        requests' queries run at once instead of queueing for the writer's connection (WAL
+        lets SQLite readers run beside the writer; each sees every commit before it)."""
+        if self._readers is None:
+            return self.read(statement, params)
+        with self._readers.connection() as connection:
+            cursor = connection.cursor()
+            cursor.execute(self._sql(statement), tuple(params))
+            rows = cursor.fetchall()
+            cursor.close()
+            return rows
+
     def end_read(self) -> None:
         # psycopg2 opens a transaction even for a SELECT; end it so the next read is fresh.
         if self.is_postgres:
@@ -156,12 +181,57 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._connection.close()
+        if self._readers is not None:
+            self._readers.close()
 
     def _sql(self, statement: str) -> str:
         return statement.replace("?", self._placeholder)
 
 
 SCHEMA_LOCK = 0x5A1E5_1ED6E  # any constant: one PostgreSQL advisory lock for schema set-up
+
+
+class _Readers:
+    """Up to READERS read-only connections, opened when first needed and reused."""
+
+    def __init__(self, open_reader: Callable[[], Any]) -> None:
+        self._open = open_reader
+        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(READERS)
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def connection(self) -> Iterator[Any]:
+        with self._slots:
+            try:
+                connection = self._idle.get_nowait()
+            except queue.Empty:
+                connection = self._open()
+                with self._lock:
+                    self._all.append(connection)
+            try:
+                yield connection
+            finally:
+                self._idle.put(connection)
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._all:
+                connection.close()
+            self._all.clear()
+
+
+def _sqlite_reader(path: str) -> Any:
+    connection = sqlite3.connect(path, check_same_thread=False, timeout=30)
+    connection.execute("PRAGMA query_only = ON")
+    return connection
+
+
+def _postgres_reader(connect: Callable[[], Any]) -> Any:
+    connection = connect()
+    connection.set_session(readonly=True, autocommit=True)  # each statement sees the latest
+    return connection
 
 
 @contextmanager

@@ -199,7 +199,14 @@ def get_pool(
     tier: Annotated[str | None, Query(max_length=20)] = None,
     source: Annotated[str | None, Query(max_length=200)] = None,
     as_of: AsOf = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> JSONResponse:
-    """Leads waiting in the pool, best tier first, contact details masked."""
-    leads = ledger_reports.pool(ledger(container), as_of, tier=tier, source=source)
-    return JSONResponse(json_ready({"leads": [vars(lead) for lead in leads]}))
+    """A page of the leads waiting in the pool, best tier first, then longest waiting, contact
+    details masked; `total` counts them all, `next_offset` asks for the next page."""
+    tables = ledger(container)
+    leads = ledger_reports.pool(tables, as_of, tier=tier, source=source, page=(offset, limit))
+    total = ledger_reports.pool_size(tables, as_of, tier=tier, source=source)
+    following = offset + limit if offset + limit < total else None
+    body = {"leads": [vars(lead) for lead in leads], "total": total, "next_offset": following}
+    return JSONResponse(json_ready(body))

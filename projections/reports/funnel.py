@@ -67,21 +67,22 @@ def funnel(
 
 
 def pool(
-    tables: SqlTables, as_of: datetime | None, tier: str | None = None, source: str | None = None
+    tables: SqlTables,
+    as_of: datetime | None,
+    tier: str | None = None,
+    source: str | None = None,
+    page: tuple[int, int] | None = None,
 ) -> list[PoolLead]:
-    """Leads waiting in the pool (active, unheld), best tier first, then longest waiting."""
+    """Leads waiting in the pool (active, unheld), best tier first, then longest waiting;
+    `page` is (offset, limit), all of them when None."""
     leads, params = rows_at("lead", moment(as_of))
-    where = ["status IN ('open', 'qualified')", "holder IS NULL"]
-    for column, value in (("tier", tier), ("source", source)):
-        if value:
-            where.append(f"{column} = ?")
-            params.append(value)
+    where, params = _waiting(tier, source, params)
     rows = tables.read(
         "SELECT lead_id, company, source, industry, region, contact_name, contact_title, "
         "contact_phone, contact_email, score, tier, status, captured_at, in_pool_since, "
-        f"previous_rep FROM {leads} WHERE {' AND '.join(where)} "
-        f"ORDER BY {TIER_ORDER}, in_pool_since, lead_id",
-        params,
+        f"previous_rep FROM {leads} WHERE {where} "
+        f"ORDER BY {TIER_ORDER}, in_pool_since, lead_id" + (" LIMIT ? OFFSET ?" if page else ""),
+        [*params, page[1], page[0]] if page else params,
     )
     return [
         PoolLead(
@@ -100,3 +101,21 @@ def pool(
         )  # fmt: skip
         for r in rows
     ]
+
+
+def pool_size(
+    tables: SqlTables, as_of: datetime | None, tier: str | None = None, source: str | None = None
+) -> int:
+    """How many leads wait in the pool (with the same filters as `pool`)."""
+    leads, params = rows_at("lead", moment(as_of))
+    where, params = _waiting(tier, source, params)
+    return tables.read(f"SELECT COUNT(*) FROM {leads} WHERE {where}", params)[0][0]
+
+
+def _waiting(tier: str | None, source: str | None, params: list) -> tuple[str, list]:
+    where = ["status IN ('open', 'qualified')", "holder IS NULL"]
+    for column, value in (("tier", tier), ("source", source)):
+        if value:
+            where.append(f"{column} = ?")
+            params = [*params, value]
+    return " AND ".join(where), params

@@ -187,6 +187,23 @@ def test_pool_leads_are_readable_by_anyone_but_masked(api):
     assert body["contact_masked"] is True
 
 
+def test_the_pool_is_read_a_page_at_a_time_longest_waiting_first(api, clock):
+    captured = []
+    for n in range(5):
+        captured.append(api.as_("ryan").post("/leads", {**LEAD, "company": f"C{n}"}).json()["id"])
+        clock.advance(minutes=1)
+    first = api.as_("rita").get("/pool", limit=2).json()
+    assert [lead["id"] for lead in first["leads"]] == captured[:2]
+    assert (first["total"], first["next_offset"]) == (5, 2)
+    last = api.as_("rita").get("/pool", limit=2, offset=4).json()
+    assert [lead["id"] for lead in last["leads"]] == captured[4:]
+    assert last["next_offset"] is None
+    assert api.as_("rita").get("/pool").json()["total"] == 5  # 100 a page unless asked
+    for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}):
+        response = api.as_("rita").get("/pool", **bad)
+        assert response.status_code == 422 and problem_fields(response) == list(bad)
+
+
 def test_only_managers_assign_and_only_within_their_team(api):
     lead_id = api.as_("ryan").post("/leads", LEAD).json()["id"]
     assert api.as_("ryan").post(f"/leads/{lead_id}/assign", {"rep": "rita"}).status_code == 403
