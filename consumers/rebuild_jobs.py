@@ -25,7 +25,7 @@ from projections.sql_store import SqlDocStore
 # Below this many log positions a second process costs more to start than it saves.
 PARALLEL_FROM = 100_000
 # Relative time each read model takes to fold (measured on seeded logs: the ledger about six
-# times as long as stage conversion).
+# times as long as the stage-conversion documents it replaced; others count 1).
 FOLD_COST = {"ledger": 6}
 # Rebuilds the named read models in a process of its own (picklable: the child is spawned);
 # returns how many events it folded.

@@ -22,7 +22,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     rebuild.add_argument(
         "--until",
         type=moment,
-        help="ISO time with offset: build the read models as they were then, beside the live ones",
+        help="ISO time with offset: build document read models as they were then, beside the "
+        "live ones (the ledger's tables answer as_of by themselves)",
     )
     rebuild.add_argument(
         "--jobs",
@@ -42,6 +43,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run_rebuild(container: Container, args: argparse.Namespace) -> int:
     projections = chosen_projections(container, args.names)
+    relational = [p.name for p in projections if getattr(p, "tables", None)]
+    if args.until and relational:
+        print(
+            f"salesledger: --until: {', '.join(relational)} keeps its history and answers as_of "
+            "by itself (every report takes as_of); there is nothing to build beside it",
+            file=sys.stderr,
+        )
+        return 2
     last = container.app.last_position()
     jobs = args.jobs or default_jobs(last)
     with progress_bar(last, "rebuild") as tick:
