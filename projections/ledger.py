@@ -29,7 +29,7 @@ from projections.tables import Key, Row, Table, TableState
 
 # Raise it with any change to the tables or to what the fold puts in them: a deployment that
 # starts on tables of an older version rebuilds them from the store.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 LEAD_STATE = (
     "source", "company", "industry", "region", "contact_name", "contact_title",
@@ -51,7 +51,7 @@ LEADS = Table(
 )  # fmt: skip
 LEAD_HISTORY = Table(
     "rm_lead_history", ("lead_id", "version"), ("valid_from", "valid_to", *LEAD_STATE),
-    LEAD_INTEGERS, indexes=(("valid_from",), ("valid_to",)),
+    LEAD_INTEGERS, indexes=(("valid_from",), ("status", "valid_to"), ("captured_at",)),
 )  # fmt: skip
 OPPORTUNITIES = Table(
     "rm_opportunity", ("opportunity_id",), ("version", "valid_from", *OPPORTUNITY_STATE),
@@ -60,7 +60,8 @@ OPPORTUNITIES = Table(
 OPPORTUNITY_HISTORY = Table(
     "rm_opportunity_history", ("opportunity_id", "version"),
     ("valid_from", "valid_to", *OPPORTUNITY_STATE), OPPORTUNITY_INTEGERS,
-    indexes=(("valid_from",), ("valid_to",)),
+    # "open at T" through (status, valid_to); "closed in the period" through closed_at
+    indexes=(("valid_from",), ("status", "valid_to"), ("closed_at",), ("lead_id",)),
 )  # fmt: skip
 PIPELINES = Table(
     "rm_pipeline", ("pipeline_id",), ("version", "product_line", "stages", "valid_from"),

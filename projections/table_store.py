@@ -105,6 +105,17 @@ class SqlTables:
             if rebuild_indexes:
                 for statement in table.index_statements():
                     self.db.execute(statement)
+        self._analyze()
+
+    def _analyze(self) -> None:
+        """Fresh statistics, so that the planner picks the index a report's window needs
+        (without them SQLite may walk the history by valid_from, nearly all of it)."""
+        if self.db.is_postgres:
+            for table in self.tables:
+                self.db.execute(f"ANALYZE {table.name}")
+        else:
+            self.db.execute("PRAGMA analysis_limit = 1000")
+            self.db.execute("ANALYZE")
 
     def clear(self) -> None:
         for table in self.tables:

@@ -180,6 +180,9 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
+            if not self.is_postgres:
+                # SQLite's advice: refresh the planner's statistics where they are stale
+                self._connection.execute("PRAGMA optimize")
             self._connection.close()
         if self._readers is not None:
             self._readers.close()

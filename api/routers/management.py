@@ -21,7 +21,15 @@ from fastapi.responses import JSONResponse, Response
 from api.access import scoped_filter
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
-from api.routers.queries import AsOf, Moment, as_of_text, checked_week, ledger, report_teams
+from api.routers.queries import (
+    AsOf,
+    Moment,
+    as_of_text,
+    checked_week,
+    ledger,
+    period_bounds,
+    report_teams,
+)
 from api.users import Role
 from domain.published import json_ready
 from projections import ledger_reports
@@ -67,9 +75,10 @@ class Period:
                 "until": as_of_text(self.until)}  # fmt: skip
 
 
-async def period_of(since: Moment = None, until: Moment = None, as_of: AsOf = None) -> Period:
-    if since is not None and until is not None and since >= until:
-        raise ApiProblem(422, "Invalid Value", "since must be before until", "since")
+def period_of(
+    container: ContainerDep, since: Moment = None, until: Moment = None, as_of: AsOf = None
+) -> Period:
+    since, until = period_bounds(container, since, until, as_of)
     return Period(since, until, as_of)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -34,6 +34,24 @@ def as_of_text(as_of: datetime | None) -> str | None:
 
 
 Moment = Annotated[AwareDatetime | None, Query(description="ISO-8601 time with offset")]
+# A report over a period counts the last 90 days unless asked otherwise: what a manager
+# reviews, and what keeps a report's cost that of the period, not of the whole log.
+DEFAULT_PERIOD = timedelta(days=90)
+
+
+def period_bounds(
+    container: Container,
+    since: datetime | None,
+    until: datetime | None,
+    as_of: datetime | None,
+) -> tuple[datetime, datetime | None]:
+    """`since` defaults to DEFAULT_PERIOD before `until` (or `as_of`, or now); refuses a
+    period that ends before it starts (422 naming `since`)."""
+    if since is None:
+        since = (until or as_of or container.clock.now()) - DEFAULT_PERIOD
+    if until is not None and since >= until:
+        raise ApiProblem(422, "Invalid Value", "since must be before until", "since")
+    return since, until
 
 
 def ledger(container: Container) -> SqlTables:

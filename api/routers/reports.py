@@ -10,13 +10,13 @@ from fastapi.responses import JSONResponse
 
 from api.access import scoped_filter
 from api.dependencies import ContainerDep, UserDep
-from api.problems import ApiProblem
 from api.routers.queries import (
     AsOf,
     Moment,
     as_of_text,
     checked_week,
     ledger,
+    period_bounds,
     report_teams,
 )
 from domain.published import json_ready
@@ -68,8 +68,7 @@ def stage_conversion(
     product_line: ProductLineQuery = None,
 ) -> JSONResponse:
     """Per stage: entered in [since, until), advanced, lost, conversion, days in stage."""
-    if since is not None and until is not None and since >= until:
-        raise ApiProblem(422, "Invalid Value", "since must be before until", "since")
+    since, until = period_bounds(container, since, until, as_of)
     filters = scoped_filter(user, ReportFilter(rep, team, product_line))
     tables = ledger(container)
     teams = report_teams(container, tables)

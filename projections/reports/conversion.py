@@ -68,15 +68,14 @@ def lead_outcomes(
 ) -> list[LeadOutcome]:
     """Each lead captured in [since, until), as far as it had gone at `as_of`."""
     at = moment(as_of)
-    leads, lead_params = rows_at("lead", at, "l")
-    opportunities, opp_params = rows_at("opportunity", at, "o")
-    in_period, period_params = period("l.captured_at", since, until)
+    in_period, period_params = period("captured_at", since, until)
+    leads, lead_params = rows_at("lead", at, "l", in_period, period_params)
+    opportunities, opp_params = rows_at("opportunity", at, "o", "lead_id IS NOT NULL")
     rows = tables.read(
         f"SELECT l.source, l.rep, l.first_contact_within_sla, l.status, o.status, "
         "COALESCE(l.held_since, l.captured_at) "
-        f"FROM {leads} LEFT JOIN {opportunities} ON o.lead_id = l.lead_id "
-        f"WHERE {in_period}",
-        [*lead_params, *opp_params, *period_params],
+        f"FROM {leads} LEFT JOIN {opportunities} ON o.lead_id = l.lead_id",
+        [*lead_params, *opp_params],
     )
     return [
         LeadOutcome(

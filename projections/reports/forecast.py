@@ -63,10 +63,10 @@ def forecast(
     at = moment(as_of)
     moment_of = as_of or now
     defined = stages_in_force(tables, at)
-    opportunities, params = rows_at("opportunity", at)
+    opportunities, params = rows_at("opportunity", at, where="status = 'open'")
     rows = tables.read(
         f"SELECT owner, product_line, stage, expected_close, COUNT(*), SUM(amount) "
-        f"FROM {opportunities} WHERE status = 'open' "
+        f"FROM {opportunities} "
         "GROUP BY owner, product_line, stage, expected_close",
         params,
     )

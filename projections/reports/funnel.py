@@ -32,10 +32,10 @@ def funnel(
     (cumulative steps, leads by their current or last holder), as DESIGN.md §2 defines them."""
     at = moment(as_of)
     defined = stages_in_force(tables, at)
-    opportunities, params = rows_at("opportunity", at)
+    opportunities, params = rows_at("opportunity", at, where="status = 'open'")
     grouped = tables.read(
         f"SELECT owner, product_line, stage, COUNT(*), SUM(amount) FROM {opportunities} "
-        "WHERE status = 'open' GROUP BY owner, product_line, stage",
+        "GROUP BY owner, product_line, stage",
         params,
     )
     by_stage: dict[str, list[Decimal]] = {}
@@ -75,12 +75,11 @@ def pool(
 ) -> list[PoolLead]:
     """Leads waiting in the pool (active, unheld), best tier first, then longest waiting;
     `page` is (offset, limit), all of them when None."""
-    leads, params = rows_at("lead", moment(as_of))
-    where, params = _waiting(tier, source, params)
+    leads, params = rows_at("lead", moment(as_of), None, *_waiting(tier, source))
     rows = tables.read(
         "SELECT lead_id, company, source, industry, region, contact_name, contact_title, "
         "contact_phone, contact_email, score, tier, status, captured_at, in_pool_since, "
-        f"previous_rep FROM {leads} WHERE {where} "
+        f"previous_rep FROM {leads} "
         f"ORDER BY {TIER_ORDER}, in_pool_since, lead_id" + (" LIMIT ? OFFSET ?" if page else ""),
         [*params, page[1], page[0]] if page else params,
     )
@@ -107,15 +106,15 @@ def pool_size(
     tables: SqlTables, as_of: datetime | None, tier: str | None = None, source: str | None = None
 ) -> int:
     """How many leads wait in the pool (with the same filters as `pool`)."""
-    leads, params = rows_at("lead", moment(as_of))
-    where, params = _waiting(tier, source, params)
-    return tables.read(f"SELECT COUNT(*) FROM {leads} WHERE {where}", params)[0][0]
+    leads, params = rows_at("lead", moment(as_of), None, *_waiting(tier, source))
+    return tables.read(f"SELECT COUNT(*) FROM {leads}", params)[0][0]
 
 
-def _waiting(tier: str | None, source: str | None, params: list) -> tuple[str, list]:
-    where = ["status IN ('open', 'qualified')", "holder IS NULL"]
+def _waiting(tier: str | None, source: str | None) -> tuple[str, list]:
+    """The pool's condition: active and unheld, of the tier and source asked for."""
+    where, params = ["status IN ('open', 'qualified')", "holder IS NULL"], []
     for column, value in (("tier", tier), ("source", source)):
         if value:
             where.append(f"{column} = ?")
-            params = [*params, value]
+            params.append(value)
     return " AND ".join(where), params

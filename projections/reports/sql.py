@@ -21,13 +21,29 @@ def moment(as_of: datetime | None) -> str | None:
     return None if as_of is None else as_of.astimezone(UTC).isoformat()
 
 
-def rows_at(kind: str, at: str | None, alias: str | None = None) -> tuple[str, list[Any]]:
-    """The rows of leads or opportunities in force at `at` (the current rows when None), as a
-    FROM item named `alias`."""
+def rows_at(
+    kind: str,
+    at: str | None,
+    alias: str | None = None,
+    where: str = "",
+    params: Sequence[Any] = (),
+) -> tuple[str, list[Any]]:
+    """The rows of leads or opportunities in force at `at` (the current rows when None) that
+    meet `where` (with its `params`), as a FROM item named `alias`, with its parameters.
+
+    The condition is put inside, beside the interval, so that the history's indexes on it
+    serve: deals open at T are found through (status, valid_to), not by reading every
+    version in force at T."""
     alias = alias or kind
+    condition = f"{where} AND " if where else ""
     if at is None:
-        return f"rm_{kind} AS {alias}", []
-    return f"(SELECT * FROM rm_{kind}_history WHERE {IN_FORCE}) AS {alias}", [at, at]
+        if not where:
+            return f"rm_{kind} AS {alias}", []
+        return f"(SELECT * FROM rm_{kind} WHERE {where}) AS {alias}", list(params)
+    return (
+        f"(SELECT * FROM rm_{kind}_history WHERE {condition}{IN_FORCE}) AS {alias}",
+        [*params, at, at],
+    )
 
 
 def money(cents: int | None) -> Decimal:
@@ -113,11 +129,13 @@ def closed_deals(
 ) -> list[tuple]:
     """Deals closed (won or lost, as `status` says) in [since, until), as they stood at
     `as_of`, with their lead's source and capture time joined."""
-    opportunities, params = rows_at("opportunity", moment(as_of), "o")
-    in_period, period_params = period("o.closed_at", since, until)
+    in_period, period_params = period("closed_at", since, until)
     marks = ", ".join("?" * len(status))
+    opportunities, params = rows_at(
+        "opportunity", moment(as_of), "o", f"{in_period} AND status IN ({marks})",
+        [*period_params, *status],
+    )  # fmt: skip
     return tables.read(
-        f"SELECT {columns} FROM {opportunities} LEFT JOIN rm_lead l ON l.lead_id = o.lead_id "
-        f"WHERE o.status IN ({marks}) AND {in_period}",
-        [*params, *status, *period_params],
+        f"SELECT {columns} FROM {opportunities} LEFT JOIN rm_lead l ON l.lead_id = o.lead_id",
+        params,
     )

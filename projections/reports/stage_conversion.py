@@ -16,6 +16,7 @@ from projections.filters import ReportFilter
 from projections.pipelines import WON_RANK
 from projections.reports.sql import (
     moment,
+    period,
     rank_at,
     rows_at,
     stage_order,
@@ -68,16 +69,26 @@ def stage_conversion(
     those of them that afterwards reached a later open stage or won; lost(S) those lost while
     in S; time in S is over the visits that began in the period and have ended — all as the
     deals stood at `as_of`, each counted for its owner (and team) then."""
-    at = moment(as_of)
+    at, start, end = moment(as_of), moment(since), moment(until)
     deals, params = rows_at("opportunity", at, "o")
     marks = ", ".join("?" * len(ENTRY))
+    clauses, values = [f"a.kind IN ({marks})"], list(ENTRY)
+    if at:
+        clauses.append("a.at <= ?")
+        values.append(at)
+    if start or end:
+        # only deals that entered a stage in the period, with all their visits
+        entered, entered_values = period("at", since, until)
+        clauses.append(
+            "a.aggregate_id IN (SELECT aggregate_id FROM rm_activity "
+            f"WHERE kind IN ({marks}) AND {entered})"
+        )
+        values += [*ENTRY, *entered_values]
     facts = tables.read(
         "SELECT a.aggregate_id, a.kind, a.stage, a.at, o.owner, o.product_line "
         f"FROM rm_activity a JOIN {deals} ON o.opportunity_id = a.aggregate_id "
-        f"WHERE a.kind IN ({marks})"
-        + (" AND a.at <= ?" if at else "")
-        + " ORDER BY a.aggregate_id, a.version",
-        [*params, *ENTRY, *([at] if at else [])],
+        f"WHERE {' AND '.join(clauses)} ORDER BY a.aggregate_id, a.version",
+        [*params, *values],
     )
     ranks = stage_ranks(tables) if facts else {}
     visits_of: dict[str, list[Visit]] = {}
@@ -92,7 +103,7 @@ def stage_conversion(
         visits.append(Visit(stage, rank_at(ranks, line, stage, entered_at), entered_at))
     tally = _Tally()
     for visits in visits_of.values():
-        tally.count(visits, moment(since), moment(until))
+        tally.count(visits, start, end)
     shown = [filters.product_line] if filters.product_line else sorted(lines)
     order = stage_order(stages_in_force(tables, at), shown)
     order += sorted(s for s in tally.entered if s not in order)

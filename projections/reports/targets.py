@@ -48,12 +48,16 @@ def targets(
             [year, version],
         ):
             target.setdefault((scope, name), {})[month] = amount
-    deals, params = rows_at("opportunity", at)
+    deals, params = rows_at(
+        "opportunity",
+        at,
+        where="closed_at >= ? AND closed_at < ? AND status = 'won'",
+        params=[f"{year:04d}-01-01", f"{year + 1:04d}-01-01"],
+    )
     # per deal, since a win counts for the team its owner was in when it closed
     won_rows = tables.read(
-        f"SELECT owner, closed_at, amount FROM {deals} "
-        "WHERE status = 'won' AND closed_at >= ? AND closed_at < ?",
-        [*params, f"{year:04d}-01-01", f"{year + 1:04d}-01-01"],
+        f"SELECT owner, closed_at, amount FROM {deals}",
+        params,
     )
     won: dict[tuple[str, str], dict[str, int]] = {}
     for owner, closed_at, amount in won_rows:

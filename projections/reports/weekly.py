@@ -102,14 +102,16 @@ def _high_value(tables: SqlTables, leads: list[str], at: str) -> int:
 def _due(tables: SqlTables, rep: str, week_end: str, at: str) -> list[DueFollowUp]:
     """The rep's held leads and open deals with a follow-up planned in the next week."""
     next_end = (datetime.fromisoformat(week_end) + timedelta(days=7)).isoformat()
-    leads, lead_params = rows_at("lead", at)
-    deals, deal_params = rows_at("opportunity", at)
+    planned = "next_follow_up_at >= ? AND next_follow_up_at < ?"
+    window = [rep, week_end, next_end]
+    leads, lead_params = rows_at("lead", at, None, f"holder = ? AND {planned}", window)
+    deals, deal_params = rows_at(
+        "opportunity", at, None, f"status = 'open' AND owner = ? AND {planned}", window
+    )
     due = tables.read(
         f"SELECT 'lead', lead_id, company, next_follow_up_at FROM {leads} "
-        "WHERE holder = ? AND next_follow_up_at >= ? AND next_follow_up_at < ? "
         f"UNION ALL SELECT 'opportunity', opportunity_id, name, next_follow_up_at FROM {deals} "
-        "WHERE owner = ? AND status = 'open' AND next_follow_up_at >= ? "
-        "AND next_follow_up_at < ? ORDER BY 4, 2",
-        [*lead_params, rep, week_end, next_end, *deal_params, rep, week_end, next_end],
+        "ORDER BY 4, 2",
+        [*lead_params, *deal_params],
     )
     return [DueFollowUp(*row) for row in due]
