@@ -29,7 +29,7 @@ from projections.tables import Key, Row, Table, TableState
 
 # Raise it with any change to the tables or to what the fold puts in them: a deployment that
 # starts on tables of an older version rebuilds them from the store.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 LEAD_STATE = (
     "source", "company", "industry", "region", "contact_name", "contact_title",
@@ -47,11 +47,14 @@ OPPORTUNITY_INTEGERS = frozenset({"version", "amount"})
 
 LEADS = Table(
     "rm_lead", ("lead_id",), ("version", "valid_from", *LEAD_STATE), LEAD_INTEGERS,
-    indexes=(("status", "holder"), ("captured_at",)),
+    indexes=(("status", "holder"), ("captured_at",), ("rep", "step")),
 )  # fmt: skip
 LEAD_HISTORY = Table(
     "rm_lead_history", ("lead_id", "version"), ("valid_from", "valid_to", *LEAD_STATE),
-    LEAD_INTEGERS, indexes=(("valid_from",), ("status", "valid_to"), ("captured_at",)),
+    LEAD_INTEGERS,
+    # the lead funnel as of T reads (valid_to, valid_from, rep, step) alone
+    indexes=(("valid_from",), ("status", "valid_to"), ("captured_at",),
+             ("valid_to", "valid_from", "rep", "step")),
 )  # fmt: skip
 OPPORTUNITIES = Table(
     "rm_opportunity", ("opportunity_id",), ("version", "valid_from", *OPPORTUNITY_STATE),

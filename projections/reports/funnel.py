@@ -56,14 +56,28 @@ def funnel(
         for s in order
         for t in [by_stage.get(s, [Decimal(0)] * 3)]
     ]
-    leads, params = rows_at("lead", at)
-    steps = tables.read(f"SELECT rep, step, COUNT(*) FROM {leads} GROUP BY rep, step", params)
+    steps = tables.read(*_lead_steps(at))
     reached = dict.fromkeys(LEAD_STEPS, 0)
     for rep, step, count in steps:
         if filters.matches(rep, None, teams, at):
             for earlier in LEAD_STEPS[: LEAD_STEPS.index(step) + 1]:
                 reached[earlier] += count
     return FunnelReport(stages, LeadFunnel(**reached))
+
+
+def _lead_steps(at: str | None) -> tuple[str, list]:
+    """Leads by rep and step, now or at `at`: the rows in force then, read as the versions
+    still current (valid_to NULL) and those that ended after `at`, each from the covering
+    index (valid_to, valid_from, rep, step) — not from every version since the first."""
+    if at is None:
+        return "SELECT rep, step, COUNT(*) FROM rm_lead GROUP BY rep, step", []
+    return (
+        "SELECT rep, step, COUNT(*) FROM ("
+        "SELECT rep, step FROM rm_lead_history WHERE valid_to IS NULL AND valid_from <= ? "
+        "UNION ALL SELECT rep, step FROM rm_lead_history WHERE valid_to > ? AND valid_from <= ?"
+        ") GROUP BY rep, step",
+        [at, at, at],
+    )
 
 
 def pool(
