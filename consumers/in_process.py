@@ -43,44 +43,50 @@ class StoreFollower:
         self._lock = threading.Lock()
         self._delivered = -1  # the log position every projection had reached, last we looked
 
-    def run_once(self) -> int:
+    def run_once(self, wait: bool = True) -> int:
         """Applies the next batch to every projection that is behind; returns how many log
-        positions it moved past (0 when every projection is at the end of the log)."""
-        with self._lock:
-            if self.app.last_position() <= self._delivered:
-                return 0  # nothing stored since this process delivered everything (one query)
-            positions = {
-                p.name: self.store.position(p.name, STORE_SOURCE) for p in self.projections
-            }
-            start = min(positions.values(), default=0)
-            batch = self.log.envelopes(start, self.batch_size)
-            if batch.last_position == start:
-                self._delivered = start
-                return 0
-            public = [self.publish(e) for e in batch.envelopes]
-            for projection in self.projections:
-                if positions[projection.name] >= batch.last_position:
-                    continue
-                with self.store.batch(projection.name) as state:
-                    done = positions[projection.name]
-                    fold_all(projection, state, (e for e in public if e["position"] > done))
-                    state.advance({STORE_SOURCE: batch.last_position})
-            if self.after_batch is not None:
-                self.after_batch(batch.last_position)
-            return batch.last_position - start
+        positions it moved past (0 when every projection is at the end of the log, or when
+        another thread is delivering and `wait` is False)."""
+        if not self._lock.acquire(blocking=wait):
+            return 0
+        try:
+            return self._run_once()
+        finally:
+            self._lock.release()
 
-    def deliver_now(self) -> None:
+    def _run_once(self) -> int:
+        if self.app.last_position() <= self._delivered:
+            return 0  # nothing stored since this process delivered everything (one query)
+        positions = {p.name: self.store.position(p.name, STORE_SOURCE) for p in self.projections}
+        start = min(positions.values(), default=0)
+        batch = self.log.envelopes(start, self.batch_size)
+        if batch.last_position == start:
+            self._delivered = start
+            return 0
+        public = [self.publish(e) for e in batch.envelopes]
+        for projection in self.projections:
+            if positions[projection.name] >= batch.last_position:
+                continue
+            with self.store.batch(projection.name) as state:
+                done = positions[projection.name]
+                fold_all(projection, state, (e for e in public if e["position"] > done))
+                state.advance({STORE_SOURCE: batch.last_position})
+        if self.after_batch is not None:
+            self.after_batch(batch.last_position)
+        return batch.last_position - start
+
+    def deliver_now(self, wait: bool = True) -> None:
         """Delivers what a command just stored. The command is saved already, so a failure
         here is logged, not raised: the service's background follower retries, and /health
         shows the lag meanwhile."""
         try:
-            self.catch_up()
+            self.catch_up(wait)
         except Exception:  # noqa: BLE001
             log.exception("in-process delivery to the read models failed; will retry")
 
-    def catch_up(self) -> None:
+    def catch_up(self, wait: bool = True) -> None:
         """Runs batches until every projection has reached the end of the log."""
-        while self.run_once():
+        while self.run_once(wait):
             pass
 
     def lag(self) -> dict[str, int]:

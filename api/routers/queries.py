@@ -12,8 +12,6 @@ from pydantic import AwareDatetime
 
 from api.bootstrap import Container
 from api.problems import ApiProblem
-from projections.replay import fold_until
-from projections.state import DocState
 from projections.table_store import SqlTables
 from projections.teams import TeamHistory, team_history
 
@@ -56,7 +54,7 @@ def period_bounds(
 
 def ledger(container: Container) -> SqlTables:
     """The ledger's tables, with what the store holds delivered (in-process mode)."""
-    container.after_command()
+    container.before_report()
     tables = container.docs.reader("ledger")
     assert isinstance(tables, SqlTables)
     return tables
@@ -65,16 +63,6 @@ def ledger(container: Container) -> SqlTables:
 def report_teams(container: Container, tables: SqlTables) -> TeamHistory:
     """Who was in which team when: the recorded memberships, the user directory behind them."""
     return team_history(tables, container.users.teams())
-
-
-def report_states(container: Container, as_of: datetime | None) -> dict[str, DocState]:
-    """The read models now, or as they stood at `as_of` (folded afresh from the log)."""
-    if as_of is None:
-        container.after_command()
-        return {p.name: container.docs.reader(p.name) for p in container.projections}
-    # Relational read models answer "as of" with a predicate: only documents are folded.
-    folded = [p for p in container.projections if not getattr(p, "tables", None)]
-    return dict(fold_until(folded, container.public_envelopes(), as_of))
 
 
 WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
