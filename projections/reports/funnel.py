@@ -75,7 +75,7 @@ def _lead_steps(at: str | None) -> tuple[str, list]:
         "SELECT rep, step, COUNT(*) FROM ("
         "SELECT rep, step FROM rm_lead_history WHERE valid_to IS NULL AND valid_from <= ? "
         "UNION ALL SELECT rep, step FROM rm_lead_history WHERE valid_to > ? AND valid_from <= ?"
-        ") GROUP BY rep, step",
+        ") AS in_force GROUP BY rep, step",
         [at, at, at],
     )
 
