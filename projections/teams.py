@@ -38,11 +38,6 @@ class TeamHistory:
         index = bisect_right([s.since for s in spells], at)
         return spells[index - 1].team if index else self.before_first.get(rep)
 
-    def members(self, team: str, at: str | None = None) -> list[str]:
-        """The reps in `team` at `at` (now when None), by name."""
-        names = set(self.directory) | set(self.spells)
-        return sorted(name for name in names if self.team_of(name, at) == team)
-
 
 def team_history(tables: SqlTables, directory: Mapping[str, str | None]) -> TeamHistory:
     """The recorded memberships (a row per team change: few) with the directory behind them."""
