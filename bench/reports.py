@@ -102,6 +102,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--requests", type=int, default=200, help="per report and moment")
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="API processes (one per core)"
+    )
     args = parser.parse_args()
     log = activity_log(args.leads, args.seed)
 
@@ -131,7 +134,11 @@ def main() -> None:
         else:
             env["SALESLEDGER_DATABASE_URL"] = url
         LOGS.mkdir(parents=True, exist_ok=True)
-        with service(["serve", "--port", str(port)], env, LOGS / "reports-api.log") as api:
+        with service(
+            ["serve", "--port", str(port), "--workers", str(args.workers)],
+            env,
+            LOGS / "reports-api.log",
+        ) as api:
             wait_for_port(port, api)
             moments = (live_since, month_back)
             rows = _measure(port, token, moments, args.requests, baseline, args.backend)
@@ -143,6 +150,7 @@ def main() -> None:
         opportunity_history_rows=history_rows,
         as_of=month_back,
         clients=CLIENTS,
+        api_workers=args.workers,
         requests=args.requests,
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from api.bootstrap import Container
 from api.cli.args import port, positive
@@ -17,8 +16,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--workers",
         type=positive,
         default=1,
-        help="API processes (more than 1 needs Kafka: the read models are then built by "
-        "`salesledger project`, not inside the API)",
+        help="API processes, e.g. one per core. Without Kafka each delivers the log to the read "
+        "models itself, taking turns on them (writer locks; redelivery changes nothing)",
     )
     serve.set_defaults(run=run_serve)
 
@@ -28,13 +27,6 @@ def run_serve(container: Container, args: argparse.Namespace) -> int:
 
     from api.app import create_app
 
-    if args.workers > 1 and container.follower is not None:
-        print(
-            "salesledger: --workers above 1 needs SALESLEDGER_KAFKA_BOOTSTRAP: without Kafka "
-            "each API process would build the read models itself, and they would race",
-            file=sys.stderr,
-        )
-        return 2
     mode = "embedded (SQLite)" if container.settings.embedded else "PostgreSQL"
     print(f"SalesLedger {mode}, data in {container.settings.data_dir.resolve()}")
     print(f"listening on http://{args.host}:{args.port}  (API docs: /docs)", flush=True)
