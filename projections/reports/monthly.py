@@ -67,7 +67,7 @@ def monthly_review(
     anyone else who won for the team in the month); paths follow the leads captured in the
     month and the `lookback_months - 1` before it, since deals take weeks to close."""
     first, after = _month_bounds(month, 0), _month_bounds(month, 1)
-    cut = min(after, as_of or now)
+    cut = min(after, as_of or now).astimezone(UTC)
     outcomes = lead_outcomes(tables, cut, _month_bounds(month, 1 - lookback_months), after,
                              filters, teams)  # fmt: skip
     lost_then = lost(tables, cut, first, after, filters, teams)

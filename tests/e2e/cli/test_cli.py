@@ -141,11 +141,6 @@ def test_demo_data_refuses_nonsense_sizes(capsys):
     assert "--leads must be at least 1" in capsys.readouterr().err
 
 
-def test_several_api_workers_need_kafka(capsys):
-    assert main(["serve", "--workers", "2"]) == 2
-    assert "SALESLEDGER_KAFKA_BOOTSTRAP" in capsys.readouterr().err
-
-
 def test_zero_api_workers_is_refused(capsys):
     assert main(["serve", "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
