@@ -18,25 +18,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse, Response
 
-from api.access import scoped_filter
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
 from api.routers.queries import (
     AsOf,
     Moment,
+    ReportScope,
     as_of_text,
     checked_week,
-    ledger,
     period_bounds,
-    report_teams,
+    report_scope,
 )
 from api.users import Role
 from domain.published import json_ready
 from projections import ledger_reports
 from projections.filters import ReportFilter
 from projections.report_rows import iso_week
-from projections.table_store import SqlTables
-from projections.teams import TeamHistory
 
 router = APIRouter(prefix="/reports", tags=["management reports"])
 
@@ -83,13 +80,9 @@ def period_of(
 
 
 @dataclass(frozen=True)
-class Scope:
-    """What a report may show the caller (their own figures, their team's, or all), the
-    filters they asked for within that, who was in which team when, and the ledger."""
+class Scope(ReportScope):
+    """A report's scope, and whether the caller asked for CSV."""
 
-    filters: ReportFilter
-    teams: TeamHistory
-    tables: SqlTables
     accept: str | None
 
 
@@ -101,9 +94,8 @@ def scope_of(
     product_line: Filter = None,
     accept: Accept = None,
 ) -> Scope:
-    filters = scoped_filter(user, ReportFilter(rep, team, product_line))
-    tables = ledger(container)
-    return Scope(filters, report_teams(container, tables), tables, accept)
+    scope = report_scope(container, user, ReportFilter(rep, team, product_line))
+    return Scope(scope.filters, scope.tables, scope.teams, accept)
 
 
 PeriodDep = Annotated[Period, Depends(period_of)]
@@ -236,16 +228,14 @@ def weekly(
 ) -> Response:
     """A rep's weekly report: new and high-value leads, follow-ups, needs confirmed,
     proposals, deals won, the month's target completion, next week's due follow-ups."""
-    filters = scoped_filter(user, ReportFilter(rep, None, None))
-    if filters.rep is None:
+    scope = report_scope(container, user, ReportFilter(rep, None, None))
+    if scope.filters.rep is None:
         raise ApiProblem(422, "Invalid Value", "name the rep whose week to report", "rep")
-    if user.is_manager and container.users.teams().get(filters.rep) != user.team:
+    if user.is_manager and container.users.teams().get(scope.filters.rep) != user.team:
         raise ApiProblem(403, "Forbidden", "managers see their own team's reports", "rep")
     week = week or iso_week(as_of or container.clock.now())
     checked_week(week)
-    tables = ledger(container)
-    teams = report_teams(container, tables)
-    report = ledger_reports.weekly(tables, filters.rep, week, as_of, teams)
+    report = ledger_reports.weekly(scope.tables, scope.filters.rep, week, as_of, scope.teams)
     return JSONResponse(json_ready(asdict(report)))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -10,8 +11,11 @@ from fastapi import Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
+from api.access import scoped_filter
 from api.bootstrap import Container
 from api.problems import ApiProblem
+from api.users import User
+from projections.filters import ReportFilter
 from projections.table_store import SqlTables
 from projections.teams import TeamHistory, team_history
 
@@ -60,9 +64,21 @@ def ledger(container: Container) -> SqlTables:
     return tables
 
 
-def report_teams(container: Container, tables: SqlTables) -> TeamHistory:
-    """Who was in which team when: the recorded memberships, the user directory behind them."""
-    return team_history(tables, container.users.teams())
+@dataclass(frozen=True)
+class ReportScope:
+    """What a report reads: the filter narrowed to what the caller may see, the ledger, and
+    who was in which team when (the recorded memberships, the user directory behind them)."""
+
+    filters: ReportFilter
+    tables: SqlTables
+    teams: TeamHistory
+
+
+def report_scope(container: Container, user: User, requested: ReportFilter) -> ReportScope:
+    """The caller's scope for a report; asking for more than they may see is refused (403)."""
+    filters = scoped_filter(user, requested)
+    tables = ledger(container)
+    return ReportScope(filters, tables, team_history(tables, container.users.teams()))
 
 
 WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")

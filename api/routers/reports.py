@@ -8,16 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.access import scoped_filter
 from api.dependencies import ContainerDep, UserDep
 from api.routers.queries import (
     AsOf,
     Moment,
     as_of_text,
     checked_week,
-    ledger,
     period_bounds,
-    report_teams,
+    report_scope,
 )
 from domain.published import json_ready
 from projections import ledger_reports
@@ -41,9 +39,8 @@ def funnel(
     product_line: ProductLineQuery = None,
 ) -> JSONResponse:
     """Open opportunities per stage (count, amount, weighted amount) and the lead funnel."""
-    filters = scoped_filter(user, ReportFilter(rep, team, product_line))
-    tables = ledger(container)
-    report = ledger_reports.funnel(tables, as_of, filters, report_teams(container, tables))
+    scope = report_scope(container, user, ReportFilter(rep, team, product_line))
+    report = ledger_reports.funnel(scope.tables, as_of, scope.filters, scope.teams)
     moment = as_of or container.clock.now()
     return JSONResponse(
         json_ready(
@@ -69,10 +66,10 @@ def stage_conversion(
 ) -> JSONResponse:
     """Per stage: entered in [since, until), advanced, lost, conversion, days in stage."""
     since, until = period_bounds(container, since, until, as_of)
-    filters = scoped_filter(user, ReportFilter(rep, team, product_line))
-    tables = ledger(container)
-    teams = report_teams(container, tables)
-    rows = ledger_reports.stage_conversion(tables, as_of, since, until, filters, teams)
+    scope = report_scope(container, user, ReportFilter(rep, team, product_line))
+    rows = ledger_reports.stage_conversion(
+        scope.tables, as_of, since, until, scope.filters, scope.teams
+    )
     return JSONResponse(
         json_ready(
             {
@@ -97,8 +94,6 @@ def rep_activity(
     """Per rep in one ISO week: leads taken, follow-ups, SLA, stage advances, wins, losses."""
     week = week or iso_week(as_of or container.clock.now())
     checked_week(week)
-    filters = scoped_filter(user, ReportFilter(rep, team, None))
-    tables = ledger(container)
-    teams = report_teams(container, tables)
-    rows = ledger_reports.rep_activity(tables, week, as_of, filters, teams)
+    scope = report_scope(container, user, ReportFilter(rep, team, None))
+    rows = ledger_reports.rep_activity(scope.tables, week, as_of, scope.filters, scope.teams)
     return JSONResponse(json_ready({"week": week, "rows": [asdict(r) for r in rows]}))
