@@ -4,12 +4,12 @@ on M's first day (DESIGN.md §2)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from projections.filters import ReportFilter
 from projections.reports.forecast import forecast
-from projections.reports.sql import closed_deals, money
+from projections.reports.sql import closed_deals, money, month_start
 from projections.table_store import SqlTables
 from projections.teams import TeamHistory
 
@@ -33,9 +33,7 @@ def forecast_accuracy(
     teams: TeamHistory,
 ) -> ForecastAccuracy:
     """`month` is YYYY-MM; what was won is counted as things stood at `as_of` (now if None)."""
-    year, number = int(month[:4]), int(month[5:7])
-    first = datetime(year, number, 1, tzinfo=UTC)
-    after = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
+    first, after = month_start(month), month_start(month, 1)
     then = forecast(tables, first, filters, teams, first, months=1)
     row = next(m for m in then.months if m.month == month)
     deals = closed_deals(

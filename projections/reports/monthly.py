@@ -12,7 +12,7 @@ from decimal import Decimal
 from projections.filters import ReportFilter
 from projections.reports.closed import GroupAmount, lost
 from projections.reports.conversion import lead_outcomes
-from projections.reports.sql import CENT, closed_deals, money, rate
+from projections.reports.sql import CENT, closed_deals, money, month_start, rate
 from projections.reports.targets import TargetLine, targets
 from projections.table_store import SqlTables
 from projections.teams import TeamHistory
@@ -66,29 +66,23 @@ def monthly_review(
     """`month` is YYYY-MM; `reps` are the users who sell (a team's average is over them and
     anyone else who won for the team in the month); paths follow the leads captured in the
     month and the `lookback_months - 1` before it, since deals take weeks to close."""
-    first, after = _month_bounds(month, 0), _month_bounds(month, 1)
+    first, after = month_start(month), month_start(month, 1)
+    paths_since = month_start(month, 1 - lookback_months)
     cut = min(after, as_of or now).astimezone(UTC)
-    outcomes = lead_outcomes(tables, cut, _month_bounds(month, 1 - lookback_months), after,
-                             filters, teams)  # fmt: skip
+    outcomes = lead_outcomes(tables, cut, paths_since, after, filters, teams)
     lost_then = lost(tables, cut, first, after, filters, teams)
     top = max(lost_then.by_stage, key=lambda g: (g.count, g.amount), default=None)
     lines = targets(tables, first.year, cut, filters, teams)
     return MonthlyReview(
         month=month,
         as_of=cut.isoformat(),
-        paths_since=_month_bounds(month, 1 - lookback_months).isoformat(),
+        paths_since=paths_since.isoformat(),
         paths=_paths(outcomes),
         most_lost_at=top.group if top else None,
         lost_by_stage=lost_then.by_stage,
         reps=_reps_against_teams(tables, cut, first, after, filters, teams, reps),
         targets=[line for line in lines if line.period == month],
     )
-
-
-def _month_bounds(month: str, offset: int) -> datetime:
-    """The first moment of the month `offset` months after `month` (YYYY-MM), UTC."""
-    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + offset
-    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
 
 
 def _paths(outcomes) -> list[ConversionPath]:

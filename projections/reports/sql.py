@@ -104,6 +104,12 @@ def rank_at(ranks, line: str | None, stage: str | None, at: str) -> int:
     return rank_among(keys, stage)
 
 
+def month_start(month: str, offset: int = 0) -> datetime:
+    """The first moment (UTC) of the month `offset` months after `month` (YYYY-MM)."""
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + offset
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+
+
 def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
