@@ -134,11 +134,7 @@ class Database:
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of a read, inside whatever transaction is open (see `read` for one-off reads)."""
         with self._lock:
-            cursor = self._connection.cursor()
-            cursor.execute(self._sql(statement), tuple(params))
-            rows = cursor.fetchall()
-            cursor.close()
-            return rows
+            return self._fetch(self._connection, statement, params)
 
     def read(self, statement: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Rows of a read made outside any transaction, which ends at once so that the next
@@ -155,11 +151,14 @@ class Database:
         if self._readers is None:
             return self.read(statement, params)
         with self._readers.connection() as connection:
-            cursor = connection.cursor()
-            cursor.execute(self._sql(statement), tuple(params))
-            rows = cursor.fetchall()
-            cursor.close()
-            return rows
+            return self._fetch(connection, statement, params)
+
+    def _fetch(self, connection: Any, statement: str, params: Sequence[Any]) -> list[tuple]:
+        cursor = connection.cursor()
+        cursor.execute(self._sql(statement), tuple(params))
+        rows = cursor.fetchall()
+        cursor.close()
+        return rows
 
     def end_read(self) -> None:
         # psycopg2 opens a transaction even for a SELECT; end it so the next read is fresh.
