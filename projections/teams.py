@@ -35,7 +35,7 @@ class TeamHistory:
             return self.directory.get(rep)
         if at is None:
             return spells[-1].team
-        index = bisect_right([s.since for s in spells], at)
+        index = bisect_right(spells, at, key=lambda spell: spell.since)
         return spells[index - 1].team if index else self.before_first.get(rep)
 
 

@@ -46,7 +46,8 @@ def rep_activity(
         # time; one outside the filter is tallied on a row that is thrown away.
         if not filters.matches(rep, None, teams, at):
             return _tally()
-        return weeks.setdefault(rep, _tally())
+        tally = weeks.get(rep)
+        return tally if tally is not None else weeks.setdefault(rep, _tally())
 
     for (at, kind, actor, rep, method, amount, stage, from_stage, line, first, within,
          aggregate_id) in facts:  # fmt: skip
