@@ -14,16 +14,21 @@ def move_to_team(container: Container, actor: str, name: str, team: str | None) 
     user = container.users.get(name)
     if user is None:
         raise UserError(f"no user {name}")
-    ctx = CommandContext(actor, container.clock.now())
-    result = container.app.move_to_team(ctx, name, team, known_team=user.team)
+    result = _record(container, actor, name, team, known_team=user.team)
     container.users.set_team(name, team)
-    container.after_command()
     return result
 
 
 def record_first_team(container: Container, actor: str, name: str, team: str) -> None:
     """A new user's team, recorded from the start (and holding before it: a user added after
     work was imported under their name counts that work for this team too)."""
+    _record(container, actor, name, team, known_team=team)
+
+
+def _record(
+    container: Container, actor: str, name: str, team: str | None, known_team: str | None
+) -> CommandResult:
     ctx = CommandContext(actor, container.clock.now())
-    container.app.move_to_team(ctx, name, team, known_team=team)
+    result = container.app.move_to_team(ctx, name, team, known_team=known_team)
     container.after_command()
+    return result
