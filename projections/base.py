@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 from projections.state import Doc, DocState
 
@@ -19,36 +19,6 @@ class Projection(Protocol):
     name: str
 
     def apply(self, state: DocState, envelope: Envelope) -> None: ...
-
-
-Handler = Callable[[DocState, Envelope], None]
-
-
-class Fold:
-    """The one fold style of every read model: a table of handlers keyed by event type, each
-    a function of the state and the public envelope. Types without a handler are ignored."""
-
-    name: ClassVar[str]
-    handlers: Mapping[str, Handler]
-
-    def apply(self, state: DocState, envelope: Envelope) -> None:
-        handler = self.handlers.get(envelope["type"])
-        if handler is not None:
-            handler(state, envelope)
-
-
-def updating(key_prefix: str, change: Callable[[Doc, Envelope], None]) -> Handler:
-    """A handler that changes the document of the event's aggregate, if the read model has it
-    (an event of an aggregate whose first event it never saw changes nothing)."""
-
-    def handle(state: DocState, envelope: Envelope) -> None:
-        key = key_prefix + envelope["aggregate_id"]
-        doc = state.get(key)
-        if doc is not None:
-            change(doc, envelope)
-            state.put(key, doc)
-
-    return handle
 
 
 def fold(projection: Projection, state: DocState, envelope: Envelope) -> bool:
