@@ -41,7 +41,9 @@ def test_a_projector_of_another_group_resumes_from_the_read_models_offsets(produ
     everything = KafkaProjector(  # as projector_of(production) builds it, in batches of 7
         production.projections,
         production.docs,
-        make_consumer(settings.kafka_bootstrap, "small-batches", max_poll_records=7),
+        make_consumer(
+            settings.kafka_bootstrap, f"{settings.topic_prefix}-small-batches", max_poll_records=7
+        ),
         all_topics(settings.topic_prefix),
     )
     seen = [before]
