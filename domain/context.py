@@ -7,6 +7,14 @@ from datetime import UTC, datetime
 from typing import Protocol
 from uuid import uuid4
 
+# The actor of automatic decisions (`system:scheduler`); a user's name never has a colon.
+SYSTEM_PREFIX = "system:"
+SCHEDULER = SYSTEM_PREFIX + "scheduler"
+
+
+def is_system(actor: str) -> bool:
+    return actor.startswith(SYSTEM_PREFIX)
+
 
 class Clock(Protocol):
     """Anything that tells the current time (injected so tests control time)."""

@@ -72,8 +72,22 @@ class LeadReleased(Data):
 
 class LeadReturnedToPool(Data):
     rep: Rep
-    reason: Literal["no_follow_up", "rep_left", "manual"]
-    idle_days: int | None = None
+    reason: Literal["no_follow_up", "no_opportunity", "rep_left", "manual"]
+    idle_days: int | None = Field(
+        None, description="days without what the rule asks (a follow-up, an opportunity)"
+    )
+    rule: str | None = Field(None, description="the pool rule that returned it; absent if manual")
+    rule_version: int | None = Field(None, description="the version of the pool rules")
+    due_at: datetime | None = Field(None, description="when it fell due (the return may be later)")
+
+
+class LeadReturnWarned(Data):
+    """The holder is warned that the lead goes back to the pool at `due_at` unless they act."""
+
+    rep: Rep
+    due_at: datetime
+    rule: str
+    rule_version: int
 
 
 class FollowedUp(Data):
@@ -197,6 +211,16 @@ class RepMovedToTeam(Data):
     )
 
 
+class RulesChanged(Data):
+    """An admin wrote one kind of automation rule; the aggregate version is the rules'."""
+
+    kind: Literal["pool", "claims"]
+    definition: dict[str, Any] = Field(
+        description="pool: {rules: [{name, team, tier, source, idle_days, no_opportunity_days, "
+        "warn_days, since}]}; claims: {max_held, max_per_day, reclaim_cooldown_days}"
+    )
+
+
 D = TypeVar("D", bound=Data)
 
 
@@ -206,7 +230,7 @@ class Envelope(BaseModel, Generic[D]):
     id: UUID = Field(description="deterministic from aggregate id and version: drop duplicates")
     type: str
     schema_version: Literal[1]
-    aggregate_type: Literal["lead", "opportunity", "pipeline", "target", "membership"]
+    aggregate_type: Literal["lead", "opportunity", "pipeline", "target", "membership", "rules"]
     aggregate_id: UUID
     aggregate_version: int = Field(ge=1)
     position: int = Field(ge=1, description="the event store's notification id")
@@ -224,7 +248,7 @@ DATA_MODELS: dict[str, type[Data]] = {
         LeadConverted, LeadDetailsCorrected, OpportunityOpened, OpportunityStageChanged,
         OpportunityAmountChanged, OpportunityCloseDateChanged, OpportunityReassigned,
         OpportunityFollowedUp, OpportunityWon, OpportunityLost, OpportunityReopened,
-        PipelineDefined, TargetSet, RepMovedToTeam,
+        PipelineDefined, TargetSet, RepMovedToTeam, LeadReturnWarned, RulesChanged,
     )
 }  # fmt: skip
 

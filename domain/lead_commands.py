@@ -6,6 +6,7 @@ same transaction as the lead whose holder changed, so the claim limit holds unde
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,17 +20,17 @@ from domain.leads import Lead
 from domain.opportunities import Opportunity
 from domain.pipeline_commands import PipelineCommands
 from domain.results import CommandResult, ConversionResult, ScoreResult
+from domain.rule_commands import RuleCommands
 from domain.scoring import Authority, ScoringRules
 from domain.service import command
 from domain.stages import DEFAULT_PRODUCT_LINE
 from domain.workloads import RepWorkload, workload_id
 
 
-class LeadCommands(PipelineCommands):
-    """Commands on leads, under the deployment's scoring rules and claim limit."""
+class LeadCommands(RuleCommands, PipelineCommands):
+    """Commands on leads, under the deployment's scoring rules and the claim and pool rules."""
 
     rules: ScoringRules
-    claim_limit: int
     currency: str
 
     @command
@@ -67,8 +68,8 @@ class LeadCommands(PipelineCommands):
     ) -> CommandResult:
         lead = self._get_lead(lead_id, expected_version)
         workload = self._workload(ctx.actor, ctx)
-        lead.claim(ctx, held_by_rep=workload.held_count, claim_limit=self.claim_limit)
-        workload.take(lead.id, ctx)
+        lead.claim(ctx, self.claim_policy(), workload)
+        workload.take(lead.id, ctx, claimed=True)
         return self._save(lead, workload)
 
     @command
@@ -107,6 +108,24 @@ class LeadCommands(PipelineCommands):
         return self._change_lead(
             ctx, lead_id, expected_version, Lead.return_to_pool, reason=reason, idle_days=idle_days
         )
+
+    @command
+    def return_lead_when_due(
+        self, ctx: CommandContext, lead_id: UUID, teams: Mapping[str, str | None]
+    ) -> CommandResult:
+        """Returns the lead to the pool if its deadline has fallen, as decided on its state."""
+        lead = self._get(Lead, lead_id)
+        holder = lead.active_holder()
+        lead.return_when_due(ctx, self.return_deadline_of(lead, teams))
+        return self._save(lead, *self._workload_changes(lead, holder, ctx))
+
+    @command
+    def warn_of_lead_return(
+        self, ctx: CommandContext, lead_id: UUID, teams: Mapping[str, str | None]
+    ) -> CommandResult:
+        lead = self._get(Lead, lead_id)
+        lead.warn_of_return(ctx, self.return_deadline_of(lead, teams))
+        return self._save(lead)
 
     @command
     def follow_up_lead(

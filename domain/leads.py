@@ -10,9 +10,12 @@ from uuid import UUID
 
 from domain.base import SalesAggregate
 from domain.checks import require_non_negative, require_text
+from domain.claims import Workload, claim_refusal
 from domain.context import CommandContext
 from domain.errors import InvalidValue, NotAllowedNow
 from domain.followups import FollowUp
+from domain.pool_clock import HeldLead, ReturnDeadline
+from domain.rules import ClaimPolicy
 from domain.scoring import Authority, ScoringRules
 
 
@@ -25,7 +28,7 @@ class LeadStatus(StrEnum):
 
 
 ACTIVE_STATUSES = (LeadStatus.OPEN, LeadStatus.QUALIFIED)
-RETURN_REASONS = ("no_follow_up", "rep_left", "manual")
+RETURN_REASONS = ("no_follow_up", "no_opportunity", "rep_left", "manual")
 CONTACT_FIELDS = ("name", "title", "phone", "email")
 CORRECTABLE_FIELDS = ("source", "company", "industry", "region", "budget", "need") + tuple(
     f"contact.{f}" for f in CONTACT_FIELDS
@@ -63,6 +66,8 @@ class Lead(SalesAggregate):
             lead.next_follow_up_at = None
             lead.opportunity_id = None
             lead.status_reason = None
+            lead.returned_from = {}
+            lead.warned_of_return_at = None
 
     class Scored(SalesAggregate.Event):
         budget: Decimal
@@ -101,15 +106,30 @@ class Lead(SalesAggregate):
         reason: str
 
         def apply(self, lead: Lead) -> None:
-            lead._give_up()
+            lead._give_back(self.rep, self.timestamp)
 
     class ReturnedToPool(SalesAggregate.Event):
         rep: str
         reason: str
         idle_days: int | None
+        # set when a pool rule returned it (events stored before rules existed lack them)
+        rule: str | None = None
+        rule_version: int | None = None
+        due_at: datetime | None = None
 
         def apply(self, lead: Lead) -> None:
-            lead._give_up()
+            lead._give_back(self.rep, self.timestamp)
+
+    class ReturnWarned(SalesAggregate.Event):
+        """The holder is told the lead goes back to the pool at `due_at` unless they act."""
+
+        rep: str
+        due_at: datetime
+        rule: str
+        rule_version: int
+
+        def apply(self, lead: Lead) -> None:
+            lead.warned_of_return_at = self.due_at
 
     class FollowedUp(SalesAggregate.Event):
         rep: str
@@ -188,6 +208,8 @@ class Lead(SalesAggregate):
         next_follow_up_at: datetime | None
         opportunity_id: UUID | None
         status_reason: str | None
+        returned_from: dict[str, datetime]  # rep → when the lead last went back from them
+        warned_of_return_at: datetime | None  # the deadline its holder was last warned of
 
     # --- commands: the public method decides, the event's apply() records ---
 
@@ -246,15 +268,15 @@ class Lead(SalesAggregate):
             tier=tier.value,
         )
 
-    def claim(self, ctx: CommandContext, *, held_by_rep: int, claim_limit: int) -> None:
-        """The acting rep takes the lead from the pool, within their claim limit."""
+    def claim(self, ctx: CommandContext, policy: ClaimPolicy, workload: Workload) -> None:
+        """The acting rep takes the lead from the pool, within the claim policy."""
         self._check_active()
         if self.holder is not None:
             raise LeadAlreadyHeld(f"lead is already held by {self.holder}")
-        if held_by_rep >= claim_limit:
-            raise ClaimLimitReached(
-                f"{ctx.actor} already holds {held_by_rep} leads; the limit is {claim_limit}"
-            )
+        returned_at = self.returned_from.get(ctx.actor)
+        refusal = claim_refusal(policy, workload, ctx.at, returned_at)
+        if refusal is not None:
+            raise refusal
         self._record(self.Claimed, ctx, rep=ctx.actor)
 
     def assign(self, ctx: CommandContext, *, rep: str, rule: str | None = None) -> None:
@@ -274,11 +296,35 @@ class Lead(SalesAggregate):
     def return_to_pool(
         self, ctx: CommandContext, *, reason: str, idle_days: int | None = None
     ) -> None:
-        """The company takes the lead back (no follow-up for too long, the rep left, a manager)."""
+        """The company takes the lead back (the rep left, a manager decided)."""
         if reason not in RETURN_REASONS:
             raise InvalidValue(f"reason must be one of {', '.join(RETURN_REASONS)}", "reason")
         holder = self._check_held()
         self._record(self.ReturnedToPool, ctx, rep=holder, reason=reason, idle_days=idle_days)
+
+    def return_when_due(self, ctx: CommandContext, deadline: ReturnDeadline | None) -> None:
+        """A pool rule takes the lead back: `deadline` is the lead's under the rules in force,
+        worked out from this lead's own state (`Lead.held`), and must have fallen by now."""
+        holder = self._check_held()
+        if deadline is None or deadline.due_at > ctx.at:
+            raise NotDueYet(_not_due(deadline))
+        self._record(
+            self.ReturnedToPool, ctx, rep=holder, reason=deadline.reason,
+            idle_days=deadline.idle_days, rule=deadline.rule,
+            rule_version=deadline.rule_version, due_at=deadline.due_at,
+        )  # fmt: skip
+
+    def warn_of_return(self, ctx: CommandContext, deadline: ReturnDeadline | None) -> None:
+        """Tells the holder, once per deadline, that the lead is about to go back."""
+        holder = self._check_held()
+        if deadline is None or ctx.at < deadline.warn_at or ctx.at >= deadline.due_at:
+            raise NotDueYet("no return warning is due for the lead now")
+        if self.warned_of_return_at == deadline.due_at:
+            raise NotDueYet(f"{holder} was warned of this return already")
+        self._record(
+            self.ReturnWarned, ctx, rep=holder, due_at=deadline.due_at, rule=deadline.rule,
+            rule_version=deadline.rule_version,
+        )  # fmt: skip
 
     def log_follow_up(self, ctx: CommandContext, follow_up: FollowUp) -> None:
         self._check_not_closed()
@@ -333,6 +379,14 @@ class Lead(SalesAggregate):
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
+    def held(self, team: str | None) -> HeldLead:
+        """The facts a pool rule looks at; `team` is the holder's."""
+        return HeldLead(
+            holder=self.holder, status=self.status.value, held_since=self.held_since,
+            last_follow_up_at=self.last_follow_up_at, team=team, tier=self.tier,
+            source=self.source,
+        )  # fmt: skip
+
     def active_holder(self) -> str | None:
         """The rep whose workload this lead counts against, if any."""
         return self.holder if self.is_active else None
@@ -346,6 +400,10 @@ class Lead(SalesAggregate):
     def _give_up(self) -> None:
         self.holder = None
         self.held_since = None
+
+    def _give_back(self, rep: str, at: datetime) -> None:
+        self._give_up()
+        self.returned_from = {**self.returned_from, rep: at}
 
     def _detail(self, path: str) -> Any:
         if path.startswith("contact."):
@@ -378,5 +436,11 @@ class LeadNotHeld(NotAllowedNow):
     """The lead sits in the pool, so there is no holder to act for it."""
 
 
-class ClaimLimitReached(NotAllowedNow):
-    """The rep holds as many leads as the claim limit allows."""
+class NotDueYet(NotAllowedNow):
+    """A pool rule's deadline has not fallen (or its warning was given already)."""
+
+
+def _not_due(deadline: ReturnDeadline | None) -> str:
+    if deadline is None:
+        return "no pool rule returns the lead"
+    return f"the lead is not due back in the pool until {deadline.due_at.isoformat()}"

@@ -16,6 +16,7 @@ from domain.json_values import json_ready
 from domain.leads import Lead
 from domain.opportunities import Opportunity
 from domain.pipelines import Pipeline
+from domain.rules import RuleBook
 from domain.targets import SalesTarget
 from domain.teams import TeamMembership
 
@@ -30,6 +31,7 @@ PUBLIC_TYPES: dict[type[SalesAggregate.Event], str] = {
     Lead.Assigned: "LeadAssigned",
     Lead.Released: "LeadReleased",
     Lead.ReturnedToPool: "LeadReturnedToPool",
+    Lead.ReturnWarned: "LeadReturnWarned",
     Lead.FollowedUp: "LeadFollowedUp",
     Lead.Qualified: "LeadQualified",
     Lead.Disqualified: "LeadDisqualified",
@@ -52,6 +54,8 @@ PUBLIC_TYPES: dict[type[SalesAggregate.Event], str] = {
     SalesTarget.Changed: "TargetSet",
     TeamMembership.Joined: "RepMovedToTeam",
     TeamMembership.Moved: "RepMovedToTeam",
+    RuleBook.Written: "RulesChanged",
+    RuleBook.Rewritten: "RulesChanged",
 }
 
 AGGREGATE_TYPES: dict[type[SalesAggregate], str] = {
@@ -60,6 +64,7 @@ AGGREGATE_TYPES: dict[type[SalesAggregate], str] = {
     Pipeline: "pipeline",
     SalesTarget: "target",
     TeamMembership: "membership",
+    RuleBook: "rules",
 }
 
 _ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}

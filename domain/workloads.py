@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -26,9 +27,15 @@ class RepWorkload(SalesAggregate):
 
     class LeadTaken(SalesAggregate.Event):
         lead_id: UUID
+        claimed: bool = False  # claimed from the pool (counts against the daily claim limit)
 
         def apply(self, workload: RepWorkload) -> None:
             workload.lead_ids.append(self.lead_id)
+            if self.claimed:
+                day = self.timestamp.date().isoformat()
+                same_day = workload.claim_day == day
+                workload.claims_that_day = workload.claims_that_day + 1 if same_day else 1
+                workload.claim_day = day
 
     class LeadGivenUp(SalesAggregate.Event):
         lead_id: UUID
@@ -42,6 +49,11 @@ class RepWorkload(SalesAggregate):
         rep: str
         lead_ids: list[UUID]  # a list, not a set, so that a snapshot can hold it (JSON)
 
+    # The day of the rep's last claim and how many that day (class defaults: snapshots taken
+    # before the daily limit existed lack them).
+    claim_day = None
+    claims_that_day = 0
+
     @classmethod
     def start(cls, rep: str, ctx: CommandContext) -> RepWorkload:
         return cls._open(cls.Started, ctx, id=workload_id(rep), rep=rep)
@@ -50,9 +62,12 @@ class RepWorkload(SalesAggregate):
     def held_count(self) -> int:
         return len(self.lead_ids)
 
-    def take(self, lead_id: UUID, ctx: CommandContext) -> None:
+    def claims_on(self, day: date) -> int:
+        return self.claims_that_day if self.claim_day == day.isoformat() else 0
+
+    def take(self, lead_id: UUID, ctx: CommandContext, *, claimed: bool = False) -> None:
         if lead_id not in self.lead_ids:
-            self._record(self.LeadTaken, ctx, lead_id=lead_id)
+            self._record(self.LeadTaken, ctx, lead_id=lead_id, claimed=claimed)
 
     def give_up(self, lead_id: UUID, ctx: CommandContext) -> None:
         if lead_id in self.lead_ids:

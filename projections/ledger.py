@@ -29,13 +29,14 @@ from projections.tables import Key, Row, Table, TableState
 
 # Raise it with any change to the tables or to what the fold puts in them: a deployment that
 # starts on tables of an older version rebuilds them from the store.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 LEAD_STATE = (
     "source", "company", "industry", "region", "contact_name", "contact_title",
     "contact_phone", "contact_email", "score", "tier", "status", "holder", "rep",
     "previous_rep", "step", "captured_at", "in_pool_since", "held_since", "first_contact_at",
     "first_contact_within_sla", "converted_at", "opportunity_id", "next_follow_up_at",
+    "touched_at", "warned_due_at",
 )  # fmt: skip
 LEAD_INTEGERS = frozenset({"version", "score", "first_contact_within_sla"})
 OPPORTUNITY_STATE = (
@@ -47,7 +48,9 @@ OPPORTUNITY_INTEGERS = frozenset({"version", "amount"})
 
 LEADS = Table(
     "rm_lead", ("lead_id",), ("version", "valid_from", *LEAD_STATE), LEAD_INTEGERS,
-    indexes=(("status", "holder"), ("captured_at",), ("rep", "step")),
+    # the scheduler finds the held leads idle long enough through touched_at and held_since
+    indexes=(("status", "holder"), ("captured_at",), ("rep", "step"), ("touched_at",),
+             ("held_since",)),
 )  # fmt: skip
 LEAD_HISTORY = Table(
     "rm_lead_history", ("lead_id", "version"), ("valid_from", "valid_to", *LEAD_STATE),
@@ -130,6 +133,8 @@ class LedgerProjection:
             "LeadAssigned": self._lead(_held),
             "LeadReleased": self._lead(_back_in_pool),
             "LeadReturnedToPool": self._lead(_back_in_pool),
+            # a warning is no sales activity: it changes the row, and is no fact
+            "LeadReturnWarned": self._lead(_set("warned_due_at", "due_at"), fact=False),
             "LeadFollowedUp": self._lead(self._followed_up),
             "LeadQualified": self._lead(_qualified),
             "LeadDisqualified": self._lead(_status("disqualified")),
@@ -195,7 +200,7 @@ class LedgerProjection:
         _record(state, LEADS, LEAD_HISTORY, None, row, envelope)
         _fact(state, envelope, rep=None)
 
-    def _lead(self, change: Change) -> Callable[[TableState, Envelope], None]:
+    def _lead(self, change: Change, fact: bool = True) -> Callable[[TableState, Envelope], None]:
         def handle(state: TableState, envelope: Envelope) -> None:
             before = state.get(LEADS, (envelope["aggregate_id"],))
             if before is None:
@@ -203,6 +208,8 @@ class LedgerProjection:
             row = dict(before)
             change(row, envelope)
             _record(state, LEADS, LEAD_HISTORY, before, row, envelope)
+            if not fact:
+                return
             first = row["first_contact_at"] is not None and before["first_contact_at"] is None
             _fact(
                 state,
@@ -216,6 +223,7 @@ class LedgerProjection:
 
     def _followed_up(self, row: Row, envelope: Envelope) -> None:
         _next_follow_up(row, envelope)
+        row["touched_at"] = envelope["occurred_at"]
         row["step"] = _furthest(row["step"], "contacted")
         if row["first_contact_at"] is None and row["held_since"] is not None:
             at = envelope["occurred_at"]
@@ -419,13 +427,14 @@ def _scored(row: Row, envelope: Envelope) -> None:
 
 def _held(row: Row, envelope: Envelope) -> None:
     rep = envelope["data"]["rep"]
-    row.update(holder=rep, rep=rep, held_since=envelope["occurred_at"], first_contact_at=None,
+    at = envelope["occurred_at"]
+    row.update(holder=rep, rep=rep, held_since=at, touched_at=at, first_contact_at=None,
                first_contact_within_sla=None)  # fmt: skip
 
 
 def _back_in_pool(row: Row, envelope: Envelope) -> None:
     row.update(holder=None, previous_rep=envelope["data"]["rep"],
-               in_pool_since=envelope["occurred_at"], held_since=None)  # fmt: skip
+               in_pool_since=envelope["occurred_at"], held_since=None, touched_at=None)  # fmt: skip
 
 
 def _qualified(row: Row, envelope: Envelope) -> None:
@@ -433,12 +442,13 @@ def _qualified(row: Row, envelope: Envelope) -> None:
 
 
 def _nurtured(row: Row, envelope: Envelope) -> None:
-    row.update(status="nurturing", holder=None, previous_rep=row["holder"], held_since=None)
+    row.update(status="nurturing", holder=None, previous_rep=row["holder"], held_since=None,
+               touched_at=None)  # fmt: skip
 
 
 def _reactivated(row: Row, envelope: Envelope) -> None:
     row.update(status="open", holder=None, in_pool_since=envelope["occurred_at"],
-               held_since=None)  # fmt: skip
+               held_since=None, touched_at=None)  # fmt: skip
 
 
 def _converted(row: Row, envelope: Envelope) -> None:

@@ -14,6 +14,7 @@ from uuid import UUID
 from domain.application import SalesPipeline
 from domain.context import Clock, CommandContext
 from domain.followups import FollowUp
+from domain.rules import PoolRule
 from domain.scoring import Authority
 
 CLOSE = date(2027, 1, 1)
@@ -144,3 +145,10 @@ def every_kind_of_event(app: SalesPipeline, ryan, maria, clock) -> None:
     months = {"2026-12": Decimal("300.5")}
     app.set_target(maria(), 2026, company=Decimal(1000), by_month=months, by_rep={"ryan": 400})
     app.move_to_team(maria(), "rita", "west", known_team="east")
+    app.write_pool_rules(maria(), [PoolRule("fast", idle_days=2, warn_days=1)])
+    idle = capture(app, ryan())
+    app.claim_lead(ryan(), idle)
+    clock.advance(days=1)
+    app.warn_of_lead_return(ryan(), idle, {})
+    clock.advance(days=1)
+    app.return_lead_when_due(ryan(), idle, {})

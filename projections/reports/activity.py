@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from domain.context import is_system
 from projections.filters import ReportFilter
 from projections.report_rows import RepWeek
 from projections.reports.sql import moment, money, rank_at, stage_ranks
@@ -51,9 +52,10 @@ def rep_activity(
 
     for (at, kind, actor, rep, method, amount, stage, from_stage, line, first, within,
          aggregate_id) in facts:  # fmt: skip
-        acting = row(actor)
-        acting["touched"].add(aggregate_id)
-        acting["last_activity_at"] = max(acting["last_activity_at"], at)
+        if not is_system(actor):  # the scheduler's work is no one's activity
+            acting = row(actor)
+            acting["touched"].add(aggregate_id)
+            acting["last_activity_at"] = max(acting["last_activity_at"], at)
         if kind in ("LeadClaimed", "LeadAssigned"):
             row(rep)["leads_claimed" if kind == "LeadClaimed" else "leads_assigned"] += 1
         elif kind in ("LeadFollowedUp", "OpportunityFollowedUp"):

@@ -3,10 +3,10 @@ from decimal import Decimal
 
 import pytest
 
+from domain.claims import ClaimLimitReached
 from domain.errors import InvalidValue, NotFound
 from domain.followups import FollowUp
 from domain.leads import (
-    ClaimLimitReached,
     LeadAlreadyHeld,
     LeadNotHeld,
     LeadStatus,

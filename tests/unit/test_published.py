@@ -84,5 +84,7 @@ def test_published_types_are_exactly_the_event_catalog_v1():
         "OpportunityWon", "OpportunityLost", "OpportunityReopened", "PipelineDefined",
         "TargetSet",  # added with targets (the management reports), on <prefix>.target.v1
         "RepMovedToTeam",  # added with team history, on <prefix>.membership.v1
+        "RulesChanged",  # added with automation, on <prefix>.rules.v1
+        "LeadReturnWarned",  # added with automation (pool rules)
     }  # fmt: skip
     assert set(PUBLIC_TYPES.values()) == catalog_v1

@@ -1,0 +1,83 @@
+"""Writing the automation rules (pool rules, claim policy), reading those in force, and what
+they decide about a lead."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.context import CommandContext
+from domain.errors import NotFound
+from domain.leads import Lead
+from domain.pool_clock import ReturnDeadline, return_deadline
+from domain.results import CommandResult
+from domain.rules import (
+    ClaimPolicy,
+    PoolRule,
+    PoolRules,
+    RuleBook,
+    claim_policy_of,
+    pool_definition,
+    pool_rules_of,
+    rule_book_id,
+)
+from domain.service import SalesService, command
+from domain.teams import TeamMembership, membership_id
+
+
+class RuleCommands(SalesService):
+    claim_limit: int
+
+    @command
+    def write_pool_rules(self, ctx: CommandContext, rules: list[PoolRule]) -> CommandResult:
+        """The pool rules from now on, in order (the first that matches a lead applies)."""
+        return self._write_rules(ctx, "pool", pool_definition(rules, self.pool_rules(), ctx.at))
+
+    @command
+    def write_claim_policy(self, ctx: CommandContext, policy: ClaimPolicy) -> CommandResult:
+        return self._write_rules(ctx, "claims", policy.checked().as_data())
+
+    def pool_rules(self, as_of: datetime | None = None) -> PoolRules:
+        return pool_rules_of(self._rule_book("pool", as_of))
+
+    def claim_policy(self) -> ClaimPolicy:
+        return claim_policy_of(self._rule_book("claims"), self.claim_limit)
+
+    # --- what pool rules decide about a lead ---
+
+    def return_deadline_of(
+        self, lead: Lead, teams: Mapping[str, str | None], rules: PoolRules | None = None
+    ) -> ReturnDeadline | None:
+        """The held lead's return to the pool under the rules in force (or `rules`)."""
+        if lead.holder is None:
+            return None
+        team = self.team_of(lead.holder, teams)
+        return return_deadline(lead.held(team), rules or self.pool_rules())
+
+    def team_of(self, rep: str, teams: Mapping[str, str | None]) -> str | None:
+        """The rep's team as recorded, else as the user directory (`teams`) has it."""
+        try:
+            membership: TeamMembership = self.repository.get(membership_id(rep))
+        except AggregateNotFoundError:
+            return teams.get(rep)
+        return membership.team
+
+    def _write_rules(
+        self, ctx: CommandContext, kind: str, definition: dict[str, Any]
+    ) -> CommandResult:
+        try:
+            book: RuleBook = self.repository.get(rule_book_id(kind))
+        except AggregateNotFoundError:
+            book = RuleBook.write(ctx, kind, definition)
+        else:
+            book.rewrite(ctx, definition)
+        return self._save(book)
+
+    def _rule_book(self, kind: str, as_of: datetime | None = None) -> RuleBook | None:
+        try:
+            return self._get_at(RuleBook, rule_book_id(kind), as_of=as_of)
+        except NotFound:
+            return None
