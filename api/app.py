@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import problems
-from api.bootstrap import Container, build
+from api.bootstrap import Container, build, scheduler_of
 from api.routers import (
     history,
     leads,
@@ -17,6 +17,7 @@ from api.routers import (
     opportunities,
     pipelines,
     reports,
+    rules,
     schemas,
     targets,
 )
@@ -40,13 +41,20 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        thread = None
+        threads = []
         if follow_in_background and container.follower is not None:
-            thread = threading.Thread(target=_follow, args=(container, stop), daemon=True)
+            threads.append(threading.Thread(target=_follow, args=(container, stop), daemon=True))
+            interval = container.settings.scheduler_interval
+            if interval > 0:  # the embedded mode runs everything in one process
+                scheduler = scheduler_of(container)
+                threads.append(threading.Thread(
+                    target=scheduler.run_forever, args=(interval, stop), daemon=True
+                ))  # fmt: skip
+        for thread in threads:
             thread.start()
         yield
         stop.set()
-        if thread is not None:
+        for thread in threads:
             thread.join(timeout=5)
         if owns_container:
             container.close()
@@ -59,7 +67,9 @@ def create_app(
     )
     app.state.container = container
     problems.install(app)
-    for module in (leads, opportunities, history, reports, management, pipelines, targets, schemas):
+    for module in (
+        leads, opportunities, history, reports, management, pipelines, targets, rules, schemas
+    ):  # fmt: skip
         app.include_router(module.router)
 
     @app.get("/health", tags=["service"])

@@ -29,6 +29,7 @@ from consumers.projector import KafkaProjector, group_of
 from consumers.read_ahead import ReadAhead
 from consumers.rebuild_jobs import rebuild_in_jobs
 from consumers.relay import LogMessages, Relay
+from consumers.scheduler import Scheduler
 from domain.application import SalesPipeline
 from domain.context import Clock, SystemClock
 from domain.published import mask_personal_data
@@ -198,6 +199,18 @@ def chosen_projections(container: Container, names: list[str] | None) -> list[Pr
     if unknown:
         raise ValueError(f"no read model named {unknown[0]}; known: {', '.join(known)}")
     return [known[n] for n in names] if names else list(container.projections)
+
+
+def scheduler_of(container: Container) -> Scheduler:
+    """The pool rules' scheduler over this container's store and ledger; in the embedded mode
+    each pass first delivers the store's log to the ledger, so it decides on all of it."""
+    return Scheduler(
+        container.app,
+        partial(container.docs.reader, "ledger"),
+        container.users.teams,
+        container.clock,
+        refresh=container.after_command,
+    )
 
 
 def kafka_of(settings: Settings) -> str:

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from domain.claims import ClaimRefused
 from domain.errors import DomainError, InvalidValue, NotAllowedNow, NotFound
 
 log = logging.getLogger("salesledger.api")
@@ -33,12 +34,15 @@ def problem(
     detail: str,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    **extensions: Any,
 ) -> JSONResponse:
+    """A problem document; `extensions` are further members (RFC 9457 §3.2)."""
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + title.lower().replace(" ", "-"),
         "title": title,
         "status": status,
         "detail": detail,
+        **extensions,
     }
     if errors:
         body["errors"] = errors
@@ -64,6 +68,14 @@ def _domain_status(error: DomainError) -> tuple[int, str]:
     return 422, "Rule Violated"
 
 
+def _extensions(error: DomainError) -> dict[str, Any]:
+    """What a refusal adds: a refused claim names the rule and when the claim becomes possible."""
+    if isinstance(error, ClaimRefused):
+        available = None if error.available_at is None else error.available_at.isoformat()
+        return {"rule": error.rule, "available_at": available}
+    return {}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -78,7 +90,7 @@ def install(app: FastAPI) -> None:
     async def rule_broken(_: Request, exc: DomainError) -> JSONResponse:
         status, title = _domain_status(exc)
         errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
-        return problem(status, title, exc.message, errors)
+        return problem(status, title, exc.message, errors, **_extensions(exc))
 
     @app.exception_handler(ApiProblem)
     async def api_problem(_: Request, exc: ApiProblem) -> JSONResponse:

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.followups import ContactMethod
-from domain.scoring import Authority
+from domain.scoring import Authority, Tier
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -146,3 +146,30 @@ class SetTarget(Body):
     by_month: dict[str, Money] | None = Field(None, max_length=12)
     by_team: dict[UserName, Money] | None = Field(None, max_length=1000)
     by_rep: dict[UserName, Money] | None = Field(None, max_length=10_000)
+
+
+Days = Annotated[int, Field(strict=True, ge=1, le=3650)]
+
+
+class PoolRuleIn(Body):
+    """A held lead of the team's reps (any team if absent), of the tier and source (any if
+    absent), returns to the pool after `idle_days` without a follow-up, or `no_opportunity_days`
+    without becoming an opportunity; its holder is warned `warn_days` before."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    team: UserName | None = None
+    tier: Tier | None = None
+    source: Name | None = None
+    idle_days: Days = 7
+    no_opportunity_days: Days | None = None
+    warn_days: Annotated[int, Field(strict=True, ge=0, le=3650)] = 1
+
+
+class PoolRulesIn(Body):
+    rules: list[PoolRuleIn] = Field(max_length=100)
+
+
+class ClaimPolicyIn(Body):
+    max_held: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 50
+    max_per_day: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
+    reclaim_cooldown_days: Annotated[int, Field(strict=True, ge=0, le=3650)] = 3

@@ -49,7 +49,16 @@ class Settings(BaseSettings):
         description="seconds the relay lets new events gather after a batch that caught up",
     )
     currency: str = "CNY"
-    claim_limit: int = Field(default=50, ge=1)
+    claim_limit: int = Field(
+        default=50, ge=1, description="leads a rep may hold until an admin writes a claim policy"
+    )
+    scheduler_interval: float = Field(
+        default=60.0,
+        ge=0,
+        le=86_400,
+        description="seconds between the scheduler's passes; in the embedded mode `serve` runs "
+        "the scheduler itself unless this is 0",
+    )
     idempotency_timeout: float = Field(
         default=60.0,
         gt=0,

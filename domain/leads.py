@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -68,6 +68,7 @@ class Lead(SalesAggregate):
             lead.status_reason = None
             lead.returned_from = {}
             lead.warned_of_return_at = None
+            lead.first_contact_at = None
 
     class Scored(SalesAggregate.Event):
         budget: Decimal
@@ -142,6 +143,8 @@ class Lead(SalesAggregate):
         def apply(self, lead: Lead) -> None:
             lead.follow_up_count += 1
             lead.last_follow_up_at = self.timestamp
+            if lead.first_contact_at is None:
+                lead.first_contact_at = self.timestamp
             lead.next_follow_up_at = self.next_follow_up_at
 
     class Qualified(SalesAggregate.Event):
@@ -210,6 +213,7 @@ class Lead(SalesAggregate):
         status_reason: str | None
         returned_from: dict[str, datetime]  # rep → when the lead last went back from them
         warned_of_return_at: datetime | None  # the deadline its holder was last warned of
+        first_contact_at: datetime | None  # the holder's first follow-up since they got it
 
     # --- commands: the public method decides, the event's apply() records ---
 
@@ -387,6 +391,14 @@ class Lead(SalesAggregate):
             source=self.source,
         )  # fmt: skip
 
+    def contact_due_at(self, rules: ScoringRules) -> datetime | None:
+        """When the holder's first contact is due under the tier's SLA (high 24 h, medium 48 h
+        from when they got the lead), or None where no SLA applies."""
+        hours = rules.sla_hours(self.tier)
+        if hours is None or self.held_since is None or not self.is_active:
+            return None
+        return self.held_since + timedelta(hours=hours)
+
     def active_holder(self) -> str | None:
         """The rep whose workload this lead counts against, if any."""
         return self.holder if self.is_active else None
@@ -396,6 +408,7 @@ class Lead(SalesAggregate):
     def _take(self, rep: str, at: datetime) -> None:
         self.holder = rep
         self.held_since = at
+        self.first_contact_at = None
 
     def _give_up(self) -> None:
         self.holder = None

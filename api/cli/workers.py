@@ -1,13 +1,15 @@
-"""`salesledger relay` and `salesledger project`: the long-running workers of production."""
+"""`salesledger relay`, `project` and `scheduler`: the long-running workers of production."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
+import sys
 import threading
 
-from api.bootstrap import Container, projector_of, relay_of
-from api.cli.args import positive
+from api.bootstrap import Container, projector_of, relay_of, scheduler_of
+from api.cli.args import moment, positive
 from consumers import logs
 from consumers.projector import drain
 
@@ -32,6 +34,22 @@ def register(commands: argparse._SubParsersAction) -> None:
     project.add_argument("--once", action="store_true", help="apply what is there, then stop")
     project.set_defaults(run=run_project)
 
+    scheduler = commands.add_parser(
+        "scheduler", help="carry out the pool rules' deadlines (returns to the pool, warnings)"
+    )
+    scheduler.add_argument("--once", action="store_true", help="one pass, then stop")
+    scheduler.add_argument(
+        "--preview",
+        action="store_true",
+        help="list every decision that would fall due by --at (default: now), changing nothing",
+    )
+    scheduler.add_argument("--at", type=moment, help="with --preview: the moment to look ahead to")
+    scheduler.add_argument("--json", action="store_true", help="with --preview: one JSON per line")
+    scheduler.add_argument(
+        "--interval", type=float, help="seconds between passes (default: the settings')"
+    )
+    scheduler.set_defaults(run=run_scheduler)
+
 
 def stop_on_signals() -> threading.Event:
     """SIGTERM or SIGINT ends the loop after the batch in hand."""
@@ -53,6 +71,35 @@ def run_relay(container: Container, args: argparse.Namespace) -> int:
             relay.run_forever(stop_on_signals())
     finally:
         relay.close()
+    return 0
+
+
+def run_scheduler(container: Container, args: argparse.Namespace) -> int:
+    scheduler = scheduler_of(container)
+    if args.at is not None and not args.preview:
+        raise ValueError("--at goes with --preview (a pass acts now, never at another time)")
+    if args.preview:
+        scheduler.refresh()
+        decisions = scheduler.preview(args.at or container.clock.now())
+        for decision in decisions:
+            if args.json:
+                print(json.dumps(decision.as_json()))
+            else:
+                print(
+                    f"{decision.falls_at.isoformat()}  {decision.lead_id}  {decision.explained()}"
+                )
+        if not args.json:
+            print(f"{len(decisions)} decisions", file=sys.stderr)
+        return 0
+    if args.once:
+        report = scheduler.run_once()
+        print(f"{len(report.done)} done, {len(report.refused)} refused on the lead's own state")
+        return 0
+    logs.configure()
+    interval = args.interval if args.interval is not None else container.settings.scheduler_interval
+    if interval <= 0:
+        raise ValueError("--interval must be more than 0 seconds")
+    scheduler.run_forever(interval, stop_on_signals())
     return 0
 
 

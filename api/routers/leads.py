@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from api import why
 from api.access import check_lead, check_lead_reader, check_manager, check_rep_target
 from api.commands import CallDep, CommandCall
 from api.dependencies import ContainerDep, UserDep
@@ -24,6 +25,7 @@ from api.schemas import (
 )
 from api.views import lead_view
 from domain.followups import FollowUp
+from domain.leads import Lead
 from domain.published import json_ready
 from projections import ledger_reports
 
@@ -186,10 +188,39 @@ def get_lead(
 ) -> JSONResponse:
     """The lead now, at a version, or as it was at a moment. Contact details are shown to
     whoever may work the lead; the pool's leads are shown to everyone, masked."""
-    lead = container.app.get_lead(lead_id, version=version, as_of=as_of)
-    current = container.app.get_lead(lead_id)
-    show_contact = check_lead_reader(user, current, container.users.teams())
-    return state_response(lead_view(lead, show_contact=show_contact), lead)
+    app = container.app
+    lead = app.get_lead(lead_id, version=version, as_of=as_of)
+    current = app.get_lead(lead_id)
+    teams = container.users.teams()
+    show_contact = check_lead_reader(user, current, teams)
+    view = lead_view(lead, show_contact=show_contact)
+    returning = app.return_deadline_of(lead, teams, app.pool_rules(as_of))
+    view.update(json_ready({
+        "return_due_at": returning and returning.due_at,
+        "return_rule": returning and {"name": returning.rule, "version": returning.rule_version,
+                                      "reason": returning.reason, "warn_at": returning.warn_at},
+        "contact_due_at": lead.contact_due_at(app.rules),
+    }))  # fmt: skip
+    return state_response(view, lead)
+
+
+@router.get("/leads/{lead_id}/why")
+def why_lead(lead_id: UUID, container: ContainerDep, user: UserDep) -> JSONResponse:
+    """Every automatic decision about the lead (which rule, which version, on what facts) and
+    every deadline in force, in plain words."""
+    app = container.app
+    lead = app.get_lead(lead_id)
+    teams = container.users.teams()
+    check_lead_reader(user, lead, teams)
+    history = app.history(Lead, lead_id, limit=lead.version).envelopes
+    now = container.clock.now()
+    returning = app.return_deadline_of(lead, teams)
+    body = {
+        "id": lead_id, "version": lead.version, "holder": lead.holder,
+        "decisions": why.decisions(history),
+        "deadlines": why.deadlines(lead, returning, app.rules, now),
+    }  # fmt: skip
+    return JSONResponse(json_ready(body))
 
 
 @router.get("/pool")
