@@ -87,6 +87,7 @@ class Scheduler:
 
     def preview(self, by: datetime) -> list[Decision]:
         """Every decision due by `by` as things stand now, changing nothing."""
+        self.refresh()
         rules = self.app.pool_rules()
         teams = self.teams()
         decisions = []
@@ -102,7 +103,6 @@ class Scheduler:
 
     def run_once(self) -> PassReport:
         """One pass: every decision due now, each as a command of its own."""
-        self.refresh()
         now = self.clock.now()
         report = PassReport()
         teams = self.teams()

@@ -173,7 +173,8 @@ class LedgerProjection:
         which are few and rare, and are loaded when asked for)."""
         wanted: set[tuple[Table, Key]] = set()
         for envelope in envelopes:
-            wanted.add((_current_table(envelope), (envelope["aggregate_id"],)))
+            if envelope["type"] in self.handlers:  # the rules' events have no rows here
+                wanted.add((_current_table(envelope), (envelope["aggregate_id"],)))
         return wanted
 
     # --- leads ---

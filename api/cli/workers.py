@@ -79,7 +79,6 @@ def run_scheduler(container: Container, args: argparse.Namespace) -> int:
     if args.at is not None and not args.preview:
         raise ValueError("--at goes with --preview (a pass acts now, never at another time)")
     if args.preview:
-        scheduler.refresh()
         decisions = scheduler.preview(args.at or container.clock.now())
         for decision in decisions:
             if args.json:
