@@ -20,6 +20,7 @@ from api.routers import (
     rules,
     schemas,
     targets,
+    users,
 )
 from api.settings import Settings
 
@@ -68,7 +69,8 @@ def create_app(
     app.state.container = container
     problems.install(app)
     for module in (
-        leads, opportunities, history, reports, management, pipelines, targets, rules, schemas
+        leads, opportunities, history, reports, management, pipelines, targets, rules, users,
+        schemas,
     ):  # fmt: skip
         app.include_router(module.router)
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
+from api.access import check_rep_target
 from api.bootstrap import Container
 from api.dependencies import (
     MAX_HEADER_TOKEN,
@@ -59,6 +60,13 @@ class CommandCall:
     @property
     def teams(self) -> dict[str, str | None]:
         return self.container.users.teams()
+
+    def check_target(self, rep: str, field: str = "rep") -> None:
+        """A user named to take work: known, within the caller's reach, and still active."""
+        check_rep_target(self.user, rep, self.teams, field)
+        named = self.container.users.get(rep)
+        if named is not None and not named.active:
+            raise ApiProblem(409, "Conflict", f"{rep} is deactivated and takes no work", field)
 
     def run(self, action: Action, status_code: int = 200) -> JSONResponse:
         """Runs the command, or answers what it answered the first time this Idempotency-Key

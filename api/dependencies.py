@@ -4,8 +4,8 @@ The dependencies are `async def` because they are quick: FastAPI runs a plain `d
 dependency in its thread pool, and the hand-off to and from a worker thread cost more than the
 work itself. A command takes one dependency (`api.commands.command_call`) that calls the
 helpers here: resolving each as a dependency of its own cost FastAPI more than the helpers
-themselves. Authentication is answered from the user directory kept in memory; only an unknown
-token, or the directory's refresh every few seconds, reads the database.
+themselves. Authentication reads the token's user from the database (one indexed read on a
+reader connection), so a deactivated user is refused at once.
 """
 
 from __future__ import annotations

@@ -173,3 +173,7 @@ class ClaimPolicyIn(Body):
     max_held: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 50
     max_per_day: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
     reclaim_cooldown_days: Annotated[int, Field(strict=True, ge=0, le=3650)] = 3
+
+
+class Deactivate(Body):
+    opportunities_to: UserName | None = None

@@ -18,7 +18,8 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS users (
     role TEXT NOT NULL,
     team TEXT,
     token_hash TEXT NOT NULL UNIQUE,
-    created_at TEXT NOT NULL)"""
+    created_at TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1)"""
 MAX_NAME_LENGTH = 64
 
 
@@ -33,6 +34,7 @@ class User:
     name: str
     role: Role
     team: str | None
+    active: bool = True
 
     @property
     def is_admin(self) -> bool:
@@ -46,11 +48,11 @@ class User:
 class UserDirectory:
     """Who may call the API, as what, in which team.
 
-    Every request authenticates and many need everyone's team, so the directory is kept in
-    memory and read again from the database at most every `refresh_seconds`. A token not in
-    memory is looked up in the database at once, so a user added by another process (the
-    `salesledger users add` command) can sign in straight away; a team change shows in team
-    filters within `refresh_seconds`.
+    Many requests need everyone's team, so the teams are kept in memory and read again from
+    the database at most every `refresh_seconds` (a team change shows in team filters within
+    it). A token is looked up in the database on every request (one indexed read), so a user
+    added by another process (`salesledger users add`) signs in at once, and a deactivated
+    one is refused at once.
     """
 
     def __init__(
@@ -68,6 +70,8 @@ class UserDirectory:
         self._lock = threading.Lock()
         with db.transaction():
             db.execute(SCHEMA)
+            if "active" not in db.columns_of("users"):  # a directory from before deactivation
+                db.execute("ALTER TABLE users ADD COLUMN active INTEGER NOT NULL DEFAULT 1")
 
     def add(self, name: str, role: Role, team: str | None, now: datetime) -> str:
         """Creates the user and returns its bearer token, which is shown once and never stored."""
@@ -97,19 +101,26 @@ class UserDirectory:
             self.db.execute("UPDATE users SET team = ? WHERE name = ?", (team, name))
         self._loaded_at = None
 
+    def set_active(self, name: str, active: bool) -> None:
+        """Deactivates a user (their token stops working at once) or lets them back in."""
+        with self.db.transaction():
+            self.db.execute("UPDATE users SET active = ? WHERE name = ?", (int(active), name))
+        self._loaded_at = None
+
     def authenticate(self, token: str) -> User | None:
-        token_hash = _hash(token)
-        known = self._directory().get(token_hash)
-        if known is not None:
-            return known
-        return self._one("SELECT name, role, team FROM users WHERE token_hash = ?", token_hash)
+        user = self._one(f"SELECT {USER_COLUMNS} FROM users WHERE token_hash = ?", _hash(token))
+        return user if user is not None and user.active else None
 
     def get(self, name: str) -> User | None:
-        return self._one("SELECT name, role, team FROM users WHERE name = ?", name)
+        return self._one(f"SELECT {USER_COLUMNS} FROM users WHERE name = ?", name)
 
     def list(self) -> list[User]:
-        rows = self.db.read("SELECT name, role, team FROM users ORDER BY name")
-        return [User(name, Role(role), team) for name, role, team in rows]
+        rows = self.db.read(f"SELECT {USER_COLUMNS} FROM users ORDER BY name")
+        return [_user(row) for row in rows]
+
+    def managers_of(self, team: str | None) -> list[str]:
+        """The team's active managers, by name."""
+        return [u.name for u in self.list() if u.is_manager and u.active and u.team == team]
 
     def teams(self) -> dict[str, str | None]:
         """Each user's team, for the reports' team filter."""
@@ -120,17 +131,23 @@ class UserDirectory:
         with self._lock:
             now = self.monotonic()
             if self._loaded_at is None or now - self._loaded_at >= self.refresh_seconds:
-                rows = self.db.read("SELECT name, role, team, token_hash FROM users")
-                self._by_token = {h: User(n, Role(r), t) for n, r, t, h in rows}
+                rows = self.db.read(f"SELECT {USER_COLUMNS}, token_hash FROM users")
+                self._by_token = {row[-1]: _user(row[:-1]) for row in rows}
                 self._loaded_at = now
             return self._by_token
 
     def _one(self, statement: str, value: str) -> User | None:
-        rows = self.db.read(statement, (value,))
-        if not rows:
-            return None
-        name, role, team = rows[0]
-        return User(name, Role(role), team)
+        # on a reader connection: never queued behind a read model's write transaction
+        rows = self.db.report_read(statement, (value,))
+        return _user(rows[0]) if rows else None
+
+
+USER_COLUMNS = "name, role, team, active"
+
+
+def _user(row: tuple) -> User:
+    name, role, team, active = row
+    return User(name, Role(role), team, bool(active))
 
 
 def _hash(token: str) -> str:

@@ -159,6 +159,7 @@ class OpportunityCloseDateChanged(Data):
 class OpportunityReassigned(Data):
     from_rep: Rep
     to_rep: Rep
+    reason: str | None = Field(None, description="why, when not a manager's choice: rep_left")
 
 
 class OpportunityFollowedUp(FollowedUp):

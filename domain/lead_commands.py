@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.context import CommandContext
+from domain.errors import NotFound
 from domain.followups import FollowUp
 from domain.leads import Lead
 from domain.opportunities import Opportunity
@@ -220,6 +221,14 @@ class LeadCommands(RuleCommands, PipelineCommands):
             opportunity_id=opportunity.id,
             opportunity_version=opportunity.version,
         )
+
+    def leads_held_by(self, rep: str) -> list[UUID]:
+        """The leads the rep holds now, from their workload (kept in step with every lead)."""
+        try:
+            workload: RepWorkload = self._current(RepWorkload, workload_id(rep))
+        except NotFound:
+            return []
+        return list(workload.lead_ids)
 
     def _change_lead(
         self,

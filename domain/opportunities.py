@@ -78,6 +78,7 @@ class Opportunity(SalesAggregate):
     class Reassigned(SalesAggregate.Event):
         from_rep: str
         to_rep: str
+        reason: str | None = None  # e.g. rep_left (events stored before it lack it)
 
         def apply(self, opp: Opportunity) -> None:
             opp.owner = self.to_rep
@@ -215,12 +216,12 @@ class Opportunity(SalesAggregate):
             )
         self._record(self.CloseDateChanged, ctx, expected_close=expected_close)
 
-    def reassign(self, ctx: CommandContext, *, to_rep: str) -> None:
+    def reassign(self, ctx: CommandContext, *, to_rep: str, reason: str | None = None) -> None:
         self._check_open()
         to_rep = require_text(to_rep, "rep")
         if to_rep == self.owner:
             raise NotAllowedNow(f"opportunity is already owned by {to_rep}", field="rep")
-        self._record(self.Reassigned, ctx, from_rep=self.owner, to_rep=to_rep)
+        self._record(self.Reassigned, ctx, from_rep=self.owner, to_rep=to_rep, reason=reason)
 
     def log_follow_up(self, ctx: CommandContext, follow_up: FollowUp) -> None:
         self._check_open()

@@ -103,10 +103,11 @@ class OpportunityCommands(PipelineCommands):
         opportunity_id: UUID,
         *,
         to_rep: str,
+        reason: str | None = None,
         expected_version: int | None = None,
     ) -> CommandResult:
         opp = self._get_opportunity(opportunity_id, expected_version)
-        opp.reassign(ctx, to_rep=to_rep)
+        opp.reassign(ctx, to_rep=to_rep, reason=reason)
         return self._save(opp)
 
     @command

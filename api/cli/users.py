@@ -1,10 +1,12 @@
-"""`salesledger users add|move|list`: the API's users, their teams and bearer tokens."""
+"""`salesledger users add|move|deactivate|reactivate|list`: the API's users, their teams,
+bearer tokens, and who is active."""
 
 from __future__ import annotations
 
 import argparse
 
 from api.bootstrap import Container
+from api.departures import deactivate, reactivate
 from api.team_moves import move_to_team, record_first_team
 from api.users import Role, UserError
 from domain.teams import checked_team
@@ -26,7 +28,20 @@ def register(commands: argparse._SubParsersAction) -> None:
     where.add_argument("--no-team", action="store_true", help="leave their team")
     move.add_argument("--by", default="admin", help="who made the change (recorded)")
     move.set_defaults(run=run_move)
-    listing = users.add_parser("list", help="list users, roles and teams")
+    leave = users.add_parser(
+        "deactivate",
+        help="a user leaves: token refused, leads back to the pool, open deals handed over",
+    )
+    leave.add_argument("name")
+    leave.add_argument(
+        "--opportunities-to", help="who takes their open opportunities (default: their manager)"
+    )
+    leave.add_argument("--by", default="admin", help="who made the change (recorded)")
+    leave.set_defaults(run=run_deactivate)
+    back = users.add_parser("reactivate", help="let a deactivated user sign in again")
+    back.add_argument("name")
+    back.set_defaults(run=run_reactivate)
+    listing = users.add_parser("list", help="list users, roles, teams and who is active")
     listing.set_defaults(run=run_list)
 
 
@@ -52,7 +67,23 @@ def run_move(container: Container, args: argparse.Namespace) -> int:
     return 0
 
 
+def run_deactivate(container: Container, args: argparse.Namespace) -> int:
+    departure = deactivate(container, args.by, args.name, args.opportunities_to)
+    print(f"{args.name} is deactivated: {len(departure.leads_returned)} leads back in the pool")
+    if departure.opportunities:
+        print(f"{len(departure.opportunities)} open opportunities now owned by "
+              f"{departure.opportunities_to}")  # fmt: skip
+    return 0
+
+
+def run_reactivate(container: Container, args: argparse.Namespace) -> int:
+    reactivate(container, args.name)
+    print(f"{args.name} may sign in again (what was handed over stays handed over)")
+    return 0
+
+
 def run_list(container: Container, args: argparse.Namespace) -> int:
     for user in container.users.list():
-        print(f"{user.name}\t{user.role.value}\t{user.team or '-'}")
+        state = "active" if user.active else "inactive"
+        print(f"{user.name}\t{user.role.value}\t{user.team or '-'}\t{state}")
     return 0

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api import why
-from api.access import check_lead, check_lead_reader, check_manager, check_rep_target
+from api.access import check_lead, check_lead_reader, check_manager
 from api.commands import CallDep, CommandCall
 from api.dependencies import ContainerDep, UserDep
 from api.routers.queries import AsOf, VersionQuery, ledger, state_response
@@ -72,7 +72,7 @@ def assign_lead(lead_id: UUID, body: AssignLead, call: CallDep) -> JSONResponse:
     """A manager or admin gives the lead to a rep."""
     check_manager(call.user, "assign leads")
     teams = call.teams
-    check_rep_target(call.user, body.rep, teams)
+    call.check_target(body.rep)
     check_lead(call.user, call.container.app.get_lead(lead_id), teams)
     return call.run(
         lambda: call.container.app.assign_lead(

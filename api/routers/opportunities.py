@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.access import check_manager, check_opportunity, check_rep_target
+from api.access import check_manager, check_opportunity
 from api.commands import CallDep, CommandCall
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
@@ -39,7 +39,7 @@ def _opportunity_command(call: CommandCall, opportunity_id: UUID, action: Any) -
 def open_opportunity(body: OpenOpportunity, call: CallDep) -> JSONResponse:
     """Opens an opportunity in the first stage of its product line's pipeline."""
     owner = body.owner or call.user.name
-    check_rep_target(call.user, owner, call.teams, field="owner")
+    call.check_target(owner, field="owner")
     try:
         lead_id = UUID(body.lead_id) if body.lead_id else None
     except ValueError:
@@ -94,7 +94,7 @@ def change_close_date(opportunity_id: UUID, body: ChangeCloseDate, call: CallDep
 def reassign_opportunity(opportunity_id: UUID, body: Reassign, call: CallDep) -> JSONResponse:
     """A manager or admin hands the opportunity to another rep."""
     check_manager(call.user, "reassign opportunities")
-    check_rep_target(call.user, body.rep, call.teams)
+    call.check_target(body.rep)
     return _opportunity_command(
         call,
         opportunity_id,

@@ -19,7 +19,7 @@ def test_users_add_prints_a_token_and_users_list_shows_the_user(capsys):
     token = capsys.readouterr().out.strip()
     assert len(token) >= 30
     assert main(["users", "list"]) == 0
-    assert capsys.readouterr().out == "lena\trep\tnorth\n"
+    assert capsys.readouterr().out == "lena\trep\tnorth\tactive\n"
 
 
 def test_users_move_records_the_move_and_the_history_keeps_the_old_team(capsys):
@@ -27,7 +27,7 @@ def test_users_move_records_the_move_and_the_history_keeps_the_old_team(capsys):
     assert main(["users", "move", "lena", "--team", "south", "--by", "ada"]) == 0
     assert "lena is in south from now on" in capsys.readouterr().out
     main(["users", "list"])
-    assert capsys.readouterr().out == "lena\trep\tsouth\n"
+    assert capsys.readouterr().out == "lena\trep\tsouth\tactive\n"
     assert main(["export"]) == 0
     moves = [line for line in capsys.readouterr().out.splitlines() if "RepMovedToTeam" in line]
     assert len(moves) == 2  # joined north when added, then moved to south
@@ -49,7 +49,7 @@ def test_a_bad_team_move_is_refused_with_a_message(capsys):
     assert "manager needs a team" in capsys.readouterr().err
     assert main(["users", "move", "lena"]) == 2  # --team or --no-team
     main(["users", "list"])
-    assert capsys.readouterr().out == "boss\tmanager\tnorth\nlena\trep\tnorth\n"
+    assert capsys.readouterr().out == "boss\tmanager\tnorth\tactive\nlena\trep\tnorth\tactive\n"
 
 
 def test_tokens_are_stored_hashed(capsys, data_dir):
