@@ -114,6 +114,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         # Tables of an older schema were made anew: fill them before any process reads them.
         _rebuild_stale(docs, projections, public_envelopes, app)
         users = UserDirectory(db)
+        app.roster = users.roster  # assignment rules choose among the directory's users
         idempotency = IdempotencyStore(db)
         positions = PositionStore(db)
     container = Container(

@@ -49,6 +49,7 @@ class CaptureLead(Body):
     region: ShortText | None = None
     budget: Money | None = None
     need: LongText | None = None
+    product_line: Key | None = None
 
 
 class ScoreLead(Body):
@@ -177,3 +178,29 @@ class ClaimPolicyIn(Body):
 
 class Deactivate(Body):
     opportunities_to: UserName | None = None
+
+
+class AssignmentMatch(Body):
+    source: Name | None = None
+    region: ShortText | None = None
+    industry: ShortText | None = None
+    product_line: Key | None = None
+
+
+class AssignmentRuleIn(Body):
+    """Leads matching every field of `match` go to `rep`, or round robin among the active reps
+    of `team` below their limits (only those tagged `tag`, if given)."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    match: AssignmentMatch = AssignmentMatch()
+    team: UserName | None = None
+    rep: UserName | None = None
+    tag: Annotated[str, StringConstraints(pattern=r"^[\w.-]{1,32}$")] | None = None
+
+
+class AssignmentRulesIn(Body):
+    rules: list[AssignmentRuleIn] = Field(max_length=100)
+
+
+class TagsIn(Body):
+    tags: list[Annotated[str, StringConstraints(pattern=r"^[\w.-]{1,32}$")]] = Field(max_length=20)

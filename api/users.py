@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import threading
 import time
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from domain.roster import Member
 from store.database import Database
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS users (
@@ -19,7 +21,10 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS users (
     team TEXT,
     token_hash TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL,
-    active INTEGER NOT NULL DEFAULT 1)"""
+    active INTEGER NOT NULL DEFAULT 1,
+    tags TEXT NOT NULL DEFAULT '')"""
+MAX_TAGS = 20
+TAG_PATTERN = re.compile(r"^[\w.-]{1,32}$")
 MAX_NAME_LENGTH = 64
 
 
@@ -35,6 +40,7 @@ class User:
     role: Role
     team: str | None
     active: bool = True
+    tags: tuple[str, ...] = ()
 
     @property
     def is_admin(self) -> bool:
@@ -70,8 +76,11 @@ class UserDirectory:
         self._lock = threading.Lock()
         with db.transaction():
             db.execute(SCHEMA)
-            if "active" not in db.columns_of("users"):  # a directory from before deactivation
+            columns = db.columns_of("users")  # a directory from before automation lacks two
+            if "active" not in columns:
                 db.execute("ALTER TABLE users ADD COLUMN active INTEGER NOT NULL DEFAULT 1")
+            if "tags" not in columns:
+                db.execute("ALTER TABLE users ADD COLUMN tags TEXT NOT NULL DEFAULT ''")
 
     def add(self, name: str, role: Role, team: str | None, now: datetime) -> str:
         """Creates the user and returns its bearer token, which is shown once and never stored."""
@@ -106,6 +115,21 @@ class UserDirectory:
         with self.db.transaction():
             self.db.execute("UPDATE users SET active = ? WHERE name = ?", (int(active), name))
         self._loaded_at = None
+
+    def set_tags(self, name: str, tags: list[str]) -> tuple[str, ...]:
+        """The user's tags (e.g. `senior`), which assignment rules may choose reps by."""
+        clean = tuple(sorted({t.strip() for t in tags}))
+        if len(clean) > MAX_TAGS or not all(TAG_PATTERN.match(t) for t in clean):
+            raise UserError(f"up to {MAX_TAGS} tags of 1 to 32 letters, digits, '.', '-', '_'")
+        with self.db.transaction():
+            self.db.execute("UPDATE users SET tags = ? WHERE name = ?", (",".join(clean), name))
+        self._loaded_at = None
+        return clean
+
+    def roster(self) -> list[Member]:
+        """Every user as an assignment rule sees them (from the copy kept in memory)."""
+        return [Member(u.name, u.role.value, u.team, frozenset(u.tags), u.active)
+                for u in self._directory().values()]  # fmt: skip
 
     def authenticate(self, token: str) -> User | None:
         user = self._one(f"SELECT {USER_COLUMNS} FROM users WHERE token_hash = ?", _hash(token))
@@ -142,12 +166,12 @@ class UserDirectory:
         return _user(rows[0]) if rows else None
 
 
-USER_COLUMNS = "name, role, team, active"
+USER_COLUMNS = "name, role, team, active, tags"
 
 
 def _user(row: tuple) -> User:
-    name, role, team, active = row
-    return User(name, Role(role), team, bool(active))
+    name, role, team, active, tags = row
+    return User(name, Role(role), team, bool(active), tuple(t for t in tags.split(",") if t))
 
 
 def _hash(token: str) -> str:

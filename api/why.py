@@ -43,8 +43,17 @@ def _explained(event_type: str, data: dict[str, Any]) -> str | None:
         due = data["due_at"]
         return f"{data['rep']} warned that the lead returns to the pool on {due} ({rule})"
     if event_type == "LeadAssigned" and data.get("rule"):
-        return f"assigned to {data['rep']} by rule {data['rule']!r}"
+        return f"assigned by {rule} to {data['rep']}" + _turns(data.get("candidates") or [])
     return None
+
+
+def _turns(candidates: list[dict[str, Any]]) -> str:
+    """ ", round robin over 4 reps, rita skipped at the limit of 50 leads held"."""
+    if len(candidates) <= 1 and not any(c["skipped"] for c in candidates):
+        return ""
+    skipped = [f"{c['rep']} skipped {c['skipped']}" for c in candidates
+               if c["skipped"] and c["skipped"] != "later in turn"]  # fmt: skip
+    return f", round robin over {len(candidates)} reps" + "".join(f", {s}" for s in skipped)
 
 
 def deadlines(

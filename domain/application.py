@@ -16,6 +16,8 @@ from domain.opportunities import Opportunity
 from domain.opportunity_commands import OpportunityCommands
 from domain.published import envelope_of
 from domain.results import HistoryPage
+from domain.roster import nobody
+from domain.round_robin import RoundRobin
 from domain.scoring import DEFAULT_RULES, ScoringRules
 from domain.team_commands import TeamCommands
 from domain.workloads import RepWorkload
@@ -31,8 +33,8 @@ class SalesPipeline(LeadCommands, OpportunityCommands, TeamCommands):
 
     name = "SalesPipeline"
     # A rep's workload gains two events per lead taken and given up, for as long as the rep
-    # works here: loading it must not replay all of them.
-    snapshotting_intervals: ClassVar = {RepWorkload: 50}
+    # works here, and a round robin one per lead it assigns: loading them must not replay all.
+    snapshotting_intervals: ClassVar = {RepWorkload: 50, RoundRobin: 50}
 
     def __init__(
         self,
@@ -47,6 +49,7 @@ class SalesPipeline(LeadCommands, OpportunityCommands, TeamCommands):
         self.rules = rules
         self.claim_limit = claim_limit
         self.currency = currency
+        self.roster = nobody  # the composition root gives it the user directory's
 
     # --- queries on aggregates ---
 

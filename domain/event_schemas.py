@@ -44,6 +44,7 @@ class LeadCaptured(Data):
     contact: MaskedContact
     budget: Money | None = None
     need: str | None = None
+    product_line: str | None = None
 
 
 class LeadScored(Data):
@@ -59,10 +60,19 @@ class LeadClaimed(Data):
     rep: Rep
 
 
+class Candidate(BaseModel):
+    rep: Rep
+    skipped: str | None = Field(description="why this rep was passed over; null for the chosen")
+
+
 class LeadAssigned(Data):
     rep: Rep
-    rule: str | None = Field(None, description="the assignment rule and version; absent if manual")
+    rule: str | None = Field(None, description="the assignment rule's name; absent if manual")
     previous_rep: Rep | None = None
+    rule_version: int | None = Field(None, description="the version of the assignment rules")
+    candidates: list[Candidate] | None = Field(
+        None, description="the reps the rule considered, in turn, up to the one chosen"
+    )
 
 
 class LeadReleased(Data):
@@ -215,10 +225,11 @@ class RepMovedToTeam(Data):
 class RulesChanged(Data):
     """An admin wrote one kind of automation rule; the aggregate version is the rules'."""
 
-    kind: Literal["pool", "claims"]
+    kind: Literal["pool", "claims", "assignment"]
     definition: dict[str, Any] = Field(
         description="pool: {rules: [{name, team, tier, source, idle_days, no_opportunity_days, "
-        "warn_days, since}]}; claims: {max_held, max_per_day, reclaim_cooldown_days}"
+        "warn_days, since}]}; claims: {max_held, max_per_day, reclaim_cooldown_days}; "
+        "assignment: {rules: [{name, match, team, rep, tag}]}"
     )
 
 

@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 
+from domain.base import SalesAggregate
 from domain.context import CommandContext
 from domain.errors import NotFound
 from domain.followups import FollowUp
@@ -21,6 +22,8 @@ from domain.leads import Lead
 from domain.opportunities import Opportunity
 from domain.pipeline_commands import PipelineCommands
 from domain.results import CommandResult, ConversionResult, ScoreResult
+from domain.roster import Roster
+from domain.round_robin import Candidate, RoundRobin, choose, round_robin_id
 from domain.rule_commands import RuleCommands
 from domain.scoring import Authority, ScoringRules
 from domain.service import command
@@ -33,11 +36,49 @@ class LeadCommands(RuleCommands, PipelineCommands):
 
     rules: ScoringRules
     currency: str
+    roster: Roster  # who may be given leads (the user directory's active users)
 
     @command
     def capture_lead(self, ctx: CommandContext, **details: Any) -> CommandResult:
+        """Captures a lead into the pool, or to the rep the first matching assignment rule
+        chooses (saved with it: the rep's workload and the rule's round robin)."""
         lead = Lead.capture(ctx, **details)
-        return self._save(lead)
+        return self._save(lead, *self._assign_by_rule(ctx, lead))
+
+    def _assign_by_rule(self, ctx: CommandContext, lead: Lead) -> list[SalesAggregate]:
+        rules = self.assignment_rules()
+        rule = rules.rule_for(lead.assignment_facts())
+        if rule is None:
+            return []
+        members = {m.name: m for m in self.roster() if m.active}
+        turn: RoundRobin | None = None
+        if rule.rep is not None:
+            rep = rule.rep if rule.rep in members else None
+            considered = [Candidate(rule.rep, None if rep else "not an active user")]
+        else:
+            reps = [m.name for m in members.values() if m.role == "rep" and m.team == rule.team
+                    and (rule.tag is None or rule.tag in m.tags)]  # fmt: skip
+            held = {r: self._workload(r, ctx).held_count for r in reps}
+            turn = self._round_robin(ctx, rule.name)
+            rep, considered = choose(reps, turn.last_rep, held, self.claim_policy().max_held)
+        if rep is None:
+            return []  # nobody can take it: it waits in the pool
+        lead.assign(
+            ctx, rep=rep, rule=rule.name, rule_version=rules.version,
+            candidates=[{"rep": c.rep, "skipped": c.skipped} for c in considered],
+        )  # fmt: skip
+        workload = self._workload(rep, ctx)
+        workload.take(lead.id, ctx)
+        if turn is None:
+            return [workload]
+        turn.turn_to(ctx, rep)
+        return [workload, turn]
+
+    def _round_robin(self, ctx: CommandContext, rule: str) -> RoundRobin:
+        try:
+            return self.repository.get(round_robin_id(rule))
+        except AggregateNotFoundError:
+            return RoundRobin.start(ctx, rule)
 
     @command
     def score_lead(

@@ -46,8 +46,10 @@ class Lead(SalesAggregate):
         contact: dict[str, Any]
         budget: Decimal | None
         need: str | None
+        product_line: str | None = None  # the product it is about, if known (events before lack it)
 
         def apply(self, lead: Lead) -> None:
+            lead.product_line = self.product_line
             lead.source = self.source
             lead.company = self.company
             lead.industry = self.industry
@@ -98,6 +100,9 @@ class Lead(SalesAggregate):
         rep: str
         rule: str | None
         previous_rep: str | None
+        # set when an assignment rule chose the rep (events stored before rules lack them)
+        rule_version: int | None = None
+        candidates: list[dict[str, Any]] | None = None
 
         def apply(self, lead: Lead) -> None:
             lead._take(self.rep, self.timestamp)
@@ -200,6 +205,7 @@ class Lead(SalesAggregate):
         contact: dict[str, Any]
         budget: Decimal | None
         need: str | None
+        product_line: str | None
         status: LeadStatus
         holder: str | None
         held_since: datetime | None
@@ -229,6 +235,7 @@ class Lead(SalesAggregate):
         region: str | None = None,
         budget: Decimal | None = None,
         need: str | None = None,
+        product_line: str | None = None,
     ) -> Lead:
         require_text(source, "source")
         require_text(company, "company")
@@ -247,6 +254,7 @@ class Lead(SalesAggregate):
             contact={k: contact.get(k) for k in CONTACT_FIELDS},
             budget=budget,
             need=need,
+            product_line=product_line,
         )
 
     def score_bant(
@@ -283,13 +291,30 @@ class Lead(SalesAggregate):
             raise refusal
         self._record(self.Claimed, ctx, rep=ctx.actor)
 
-    def assign(self, ctx: CommandContext, *, rep: str, rule: str | None = None) -> None:
-        """A manager (or an assignment rule) gives the lead to a rep."""
+    def assign(
+        self,
+        ctx: CommandContext,
+        *,
+        rep: str,
+        rule: str | None = None,
+        rule_version: int | None = None,
+        candidates: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """A manager (or an assignment rule, with the reps it considered) gives the lead to a
+        rep."""
         self._check_active()
         require_text(rep, "rep")
         if self.holder == rep:
             raise LeadAlreadyHeld(f"lead is already held by {rep}", field="rep")
-        self._record(self.Assigned, ctx, rep=rep, rule=rule, previous_rep=self.holder)
+        self._record(
+            self.Assigned, ctx, rep=rep, rule=rule, previous_rep=self.holder,
+            rule_version=rule_version, candidates=candidates,
+        )  # fmt: skip
+
+    def assignment_facts(self) -> dict[str, str | None]:
+        """What an assignment rule matches a lead on."""
+        return {"source": self.source, "region": self.region, "industry": self.industry,
+                "product_line": self.product_line}  # fmt: skip
 
     def release(self, ctx: CommandContext, *, reason: str) -> None:
         """The holder gives the lead back to the pool."""

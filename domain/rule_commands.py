@@ -15,10 +15,14 @@ from domain.leads import Lead
 from domain.pool_clock import ReturnDeadline, return_deadline
 from domain.results import CommandResult
 from domain.rules import (
+    AssignmentRule,
+    AssignmentRules,
     ClaimPolicy,
     PoolRule,
     PoolRules,
     RuleBook,
+    assignment_definition,
+    assignment_rules_of,
     claim_policy_of,
     pool_definition,
     pool_rules_of,
@@ -39,6 +43,16 @@ class RuleCommands(SalesService):
     @command
     def write_claim_policy(self, ctx: CommandContext, policy: ClaimPolicy) -> CommandResult:
         return self._write_rules(ctx, "claims", policy.checked().as_data())
+
+    @command
+    def write_assignment_rules(
+        self, ctx: CommandContext, rules: list[AssignmentRule]
+    ) -> CommandResult:
+        """The assignment rules from now on, in order (the first that matches a lead sends it)."""
+        return self._write_rules(ctx, "assignment", assignment_definition(rules))
+
+    def assignment_rules(self) -> AssignmentRules:
+        return assignment_rules_of(self._rule_book("assignment"))
 
     def pool_rules(self, as_of: datetime | None = None) -> PoolRules:
         return pool_rules_of(self._rule_book("pool", as_of))

@@ -17,7 +17,8 @@ from domain.base import SalesAggregate
 from domain.context import CommandContext
 from domain.errors import InvalidValue, NotAllowedNow
 
-RULE_KINDS = ("pool", "claims")
+RULE_KINDS = ("pool", "claims", "assignment")
+MATCH_FIELDS = ("source", "region", "industry", "product_line")
 MAX_POOL_RULES = 100
 MAX_DAYS = 3650
 
@@ -110,6 +111,48 @@ class ClaimPolicy:
         return data
 
 
+@dataclass(frozen=True)
+class AssignmentRule:
+    """A captured lead that matches every given field of `match` goes to `rep`, or round robin
+    to the active reps of `team` below their limits (only those tagged `tag`, if given)."""
+
+    name: str
+    match: dict[str, str]
+    team: str | None = None
+    rep: str | None = None
+    tag: str | None = None
+
+    def matches(self, lead: dict[str, str | None]) -> bool:
+        return all(lead.get(key) == value for key, value in self.match.items())
+
+    def checked(self) -> AssignmentRule:
+        name = (self.name or "").strip()
+        if not name or len(name) > 100:
+            raise InvalidValue("a rule's name is 1 to 100 characters", field="rules.name")
+        unknown = set(self.match) - set(MATCH_FIELDS)
+        if unknown:
+            raise InvalidValue(f"a rule cannot match on {sorted(unknown)[0]}", "rules.match")
+        if (self.team is None) == (self.rep is None):
+            raise InvalidValue("a rule sends leads to a team or to a rep", field="rules.team")
+        if self.tag is not None and self.team is None:
+            raise InvalidValue("a tag chooses among a team's reps", field="rules.tag")
+        return replace(self, name=name)
+
+    def as_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AssignmentRules:
+    """The assignment rules in force, in order: the first that matches a lead sends it."""
+
+    version: int
+    rules: tuple[AssignmentRule, ...]
+
+    def rule_for(self, lead: dict[str, str | None]) -> AssignmentRule | None:
+        return next((r for r in self.rules if r.matches(lead)), None)
+
+
 class RuleBook(SalesAggregate):
     """One kind of rule (`pool`, `claims`) as an admin last wrote it."""
 
@@ -156,6 +199,22 @@ def pool_definition(rules: list[PoolRule], in_force: PoolRules, at: datetime) ->
         rule = replace(rule.checked(), since=None)
         written.append(replace(rule, since=kept.get(rule, at)))
     return {"rules": [r.as_data() for r in written]}
+
+
+def assignment_definition(rules: list[AssignmentRule]) -> dict[str, Any]:
+    if len(rules) > MAX_POOL_RULES:
+        raise InvalidValue(f"at most {MAX_POOL_RULES} assignment rules", field="rules")
+    checked = [r.checked() for r in rules]
+    if len({r.name for r in checked}) != len(checked):
+        raise InvalidValue("each assignment rule needs a name of its own", field="rules.name")
+    return {"rules": [r.as_data() for r in checked]}
+
+
+def assignment_rules_of(book: RuleBook | None) -> AssignmentRules:
+    if book is None:
+        return AssignmentRules(version=0, rules=())
+    rules = tuple(AssignmentRule(**r) for r in book.definition["rules"])
+    return AssignmentRules(version=book.version, rules=rules)
 
 
 def pool_rules_of(book: RuleBook | None) -> PoolRules:

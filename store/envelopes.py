@@ -25,11 +25,14 @@ from eventsourcing.persistence import Mapper, Notification
 from eventsourcing.utils import get_topic
 
 from domain.published import PUBLIC_TYPES, SCHEMA_VERSION, aggregate_type_of, envelope_of
+from domain.round_robin import RoundRobin
 from domain.workloads import RepWorkload
 
 _NOT_PUBLISHED = {
-    get_topic(cls) for cls in (RepWorkload.Started, RepWorkload.LeadTaken, RepWorkload.LeadGivenUp)
-}
+    get_topic(cls)
+    for cls in (RepWorkload.Started, RepWorkload.LeadTaken, RepWorkload.LeadGivenUp,
+                RoundRobin.Started, RoundRobin.Turned)
+}  # fmt: skip
 _ENVELOPE_KEYS = ("timestamp", "originator_topic", "actor", "correlation_id", "chain")
 
 

@@ -1,5 +1,5 @@
-"""The automation rules: pool rules and the claim policy, written by an admin, read by anyone
-signed in (a rep may know when their leads go back to the pool)."""
+"""The automation rules: pool rules, the claim policy and assignment rules, written by an
+admin, read by anyone signed in (a rep may know when their leads go back to the pool)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from fastapi.responses import JSONResponse
 from api.access import check_admin
 from api.commands import CallDep
 from api.dependencies import ContainerDep, UserDep
-from api.schemas import ClaimPolicyIn, PoolRulesIn
+from api.schemas import AssignmentRulesIn, ClaimPolicyIn, PoolRulesIn
 from domain.published import json_ready
-from domain.rules import ClaimPolicy, PoolRule, PoolRules
+from domain.rules import AssignmentRule, AssignmentRules, ClaimPolicy, PoolRule, PoolRules
 
 router = APIRouter(prefix="/rules", tags=["rules"])
 
@@ -52,6 +52,30 @@ def write_claim_policy(body: ClaimPolicyIn, call: CallDep) -> JSONResponse:
 def read_claim_policy(container: ContainerDep, user: UserDep) -> JSONResponse:
     policy = container.app.claim_policy()
     return JSONResponse({"version": policy.version, **policy.as_data()})
+
+
+@router.put("/assignment")
+def write_assignment_rules(body: AssignmentRulesIn, call: CallDep) -> JSONResponse:
+    """The assignment rules from now on, in order: a captured lead goes by the first whose
+    `match` it meets (source, region, industry, product line), to its rep or round robin over
+    its team's active reps below their limits (with its tag, if given); no match: the pool."""
+    check_admin(call.user, "write assignment rules")
+    app = call.container.app
+    rules = [
+        AssignmentRule(**{**r.model_dump(), "match": r.match.model_dump(exclude_none=True)})
+        for r in body.rules
+    ]
+    answer = call.run(lambda: app.write_assignment_rules(call.ctx, rules))
+    return _with_version(answer, _assignment_view(app.assignment_rules()))
+
+
+@router.get("/assignment")
+def read_assignment_rules(container: ContainerDep, user: UserDep) -> JSONResponse:
+    return JSONResponse(_assignment_view(container.app.assignment_rules()))
+
+
+def _assignment_view(rules: AssignmentRules) -> dict[str, Any]:
+    return {"version": rules.version, "rules": [r.as_data() for r in rules.rules]}
 
 
 def _pool_view(rules: PoolRules) -> dict[str, Any]:

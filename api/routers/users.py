@@ -11,7 +11,7 @@ from api import departures
 from api.access import check_admin
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
-from api.schemas import Deactivate
+from api.schemas import Deactivate, TagsIn
 from api.users import User, UserError
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -51,6 +51,19 @@ def deactivate(
     })  # fmt: skip
 
 
+@router.put("/{name}/tags")
+def set_tags(name: Name, body: TagsIn, container: ContainerDep, user: UserDep) -> JSONResponse:
+    """The user's tags (e.g. `senior`): an assignment rule may send leads only to reps with one."""
+    check_admin(user, "tag users")
+    if container.users.get(name) is None:
+        raise ApiProblem(404, "Not Found", f"no user {name}", "name")
+    try:
+        tags = container.users.set_tags(name, body.tags)
+    except UserError as error:
+        raise ApiProblem(422, "Invalid Value", str(error), "tags") from None
+    return JSONResponse({"name": name, "tags": list(tags)})
+
+
 @router.post("/{name}/reactivate")
 def reactivate(name: Name, container: ContainerDep, user: UserDep) -> JSONResponse:
     """Lets the user sign in again with their token; what was handed over stays handed over."""
@@ -63,7 +76,8 @@ def reactivate(name: Name, container: ContainerDep, user: UserDep) -> JSONRespon
 
 
 def _view(user: User) -> dict:
-    return {"name": user.name, "role": user.role.value, "team": user.team, "active": user.active}
+    return {"name": user.name, "role": user.role.value, "team": user.team,
+            "active": user.active, "tags": list(user.tags)}  # fmt: skip
 
 
 def _problem(error: UserError, name: str) -> ApiProblem:
