@@ -233,6 +233,27 @@ class RulesChanged(Data):
     )
 
 
+class AlertRaised(Data):
+    """Something for a rep (audience `rep`) or for the managers of `team` to act on."""
+
+    kind: Literal[
+        "return_warning", "sla_breach", "follow_up_due", "re_evaluation", "quiet_rep",
+        "untouched_lead", "stale_deal", "deal_lost_late", "after_sale_call",
+    ]  # fmt: skip
+    audience: Literal["rep", "manager"]
+    rep: Rep | None = Field(description="the rep it is for (audience rep) or about")
+    team: str | None = Field(description="the rep's team; its managers see every alert of it")
+    subject_type: Literal["lead", "opportunity", "rep"]
+    subject_id: str = Field(description="the lead's or deal's id, or the rep's name")
+    message: str
+    due_at: datetime | None = Field(None, description="when the thing it warns of falls due")
+    facts: dict[str, Any] = Field(description="what raised it: the rule, its version, the days")
+
+
+class AlertAcknowledged(Data):
+    by: Rep
+
+
 D = TypeVar("D", bound=Data)
 
 
@@ -242,7 +263,9 @@ class Envelope(BaseModel, Generic[D]):
     id: UUID = Field(description="deterministic from aggregate id and version: drop duplicates")
     type: str
     schema_version: Literal[1]
-    aggregate_type: Literal["lead", "opportunity", "pipeline", "target", "membership", "rules"]
+    aggregate_type: Literal[
+        "lead", "opportunity", "pipeline", "target", "membership", "rules", "alert"
+    ]
     aggregate_id: UUID
     aggregate_version: int = Field(ge=1)
     position: int = Field(ge=1, description="the event store's notification id")
@@ -261,6 +284,7 @@ DATA_MODELS: dict[str, type[Data]] = {
         OpportunityAmountChanged, OpportunityCloseDateChanged, OpportunityReassigned,
         OpportunityFollowedUp, OpportunityWon, OpportunityLost, OpportunityReopened,
         PipelineDefined, TargetSet, RepMovedToTeam, LeadReturnWarned, RulesChanged,
+        AlertRaised, AlertAcknowledged,
     )
 }  # fmt: skip
 

@@ -165,9 +165,20 @@ class LeadCommands(RuleCommands, PipelineCommands):
     def warn_of_lead_return(
         self, ctx: CommandContext, lead_id: UUID, teams: Mapping[str, str | None]
     ) -> CommandResult:
+        """Warns the holder (an event on the lead, and an alert to them, saved together)."""
         lead = self._get(Lead, lead_id)
-        lead.warn_of_return(ctx, self.return_deadline_of(lead, teams))
-        return self._save(lead)
+        deadline = self.return_deadline_of(lead, teams)
+        lead.warn_of_return(ctx, deadline)
+        assert deadline is not None and lead.holder is not None
+        alert = self._new_alert(
+            ctx, kind="return_warning", occasion=deadline.due_at.isoformat(),
+            subject=("lead", str(lead.id)), rep=lead.holder,
+            team=self.team_of(lead.holder, teams), due_at=deadline.due_at,
+            message=f"{lead.company}: the lead {deadline.explained()}",
+            facts={"rule": deadline.rule, "rule_version": deadline.rule_version,
+                   "reason": deadline.reason, "idle_days": deadline.idle_days},
+        )  # fmt: skip
+        return self._save(lead, *([alert] if alert else []))
 
     @command
     def follow_up_lead(

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID, uuid5
 
+from domain.alerts import Alert
 from domain.base import SalesAggregate
 from domain.json_values import json_ready
 from domain.leads import Lead
@@ -56,6 +57,8 @@ PUBLIC_TYPES: dict[type[SalesAggregate.Event], str] = {
     TeamMembership.Moved: "RepMovedToTeam",
     RuleBook.Written: "RulesChanged",
     RuleBook.Rewritten: "RulesChanged",
+    Alert.Raised: "AlertRaised",
+    Alert.Acknowledged: "AlertAcknowledged",
 }
 
 AGGREGATE_TYPES: dict[type[SalesAggregate], str] = {
@@ -65,6 +68,7 @@ AGGREGATE_TYPES: dict[type[SalesAggregate], str] = {
     SalesTarget: "target",
     TeamMembership: "membership",
     RuleBook: "rules",
+    Alert: "alert",
 }
 
 _ENVELOPE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic"}

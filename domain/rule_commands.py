@@ -9,6 +9,7 @@ from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 
+from domain.alert_commands import AlertCommands
 from domain.context import CommandContext
 from domain.errors import NotFound
 from domain.leads import Lead
@@ -28,11 +29,11 @@ from domain.rules import (
     pool_rules_of,
     rule_book_id,
 )
-from domain.service import SalesService, command
+from domain.service import command
 from domain.teams import TeamMembership, membership_id
 
 
-class RuleCommands(SalesService):
+class RuleCommands(AlertCommands):
     claim_limit: int
 
     @command

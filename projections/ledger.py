@@ -29,7 +29,7 @@ from projections.tables import Key, Row, Table, TableState
 
 # Raise it with any change to the tables or to what the fold puts in them: a deployment that
 # starts on tables of an older version rebuilds them from the store.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 LEAD_STATE = (
     "source", "company", "industry", "region", "contact_name", "contact_title",
@@ -103,8 +103,14 @@ MEMBER_HISTORY = Table(
     "rm_team_member_history", ("membership_id", "version"),
     ("valid_from", "valid_to", *MEMBER_STATE), frozenset({"version"}), indexes=(("rep",),),
 )  # fmt: skip
+ALERT_STATE = ("kind", "audience", "rep", "team", "subject_type", "subject_id", "message",
+               "due_at", "raised_at", "acknowledged_at", "acknowledged_by")  # fmt: skip
+ALERTS = Table(
+    "rm_alert", ("alert_id",), ("version", *ALERT_STATE), frozenset({"version"}),
+    indexes=(("rep", "acknowledged_at"), ("team", "acknowledged_at"), ("raised_at",)),
+)  # fmt: skip
 TABLES = (LEADS, LEAD_HISTORY, OPPORTUNITIES, OPPORTUNITY_HISTORY, PIPELINES, PIPELINE_STAGES,
-          ACTIVITY, TARGETS, TARGET_AMOUNTS, MEMBERS, MEMBER_HISTORY)  # fmt: skip
+          ACTIVITY, TARGETS, TARGET_AMOUNTS, MEMBERS, MEMBER_HISTORY, ALERTS)  # fmt: skip
 LEAD_STEPS = ("captured", "contacted", "qualified", "converted")
 Change = Callable[[Row, Envelope], None]
 
@@ -154,6 +160,8 @@ class LedgerProjection:
             "PipelineDefined": self._pipeline_defined,
             "TargetSet": _target_set,
             "RepMovedToTeam": _moved_to_team,
+            "AlertRaised": _alert_raised,
+            "AlertAcknowledged": _alert_acknowledged,
         }
 
     def apply(self, state: TableState, envelope: Envelope) -> bool:
@@ -318,7 +326,7 @@ class LedgerProjection:
 
 
 CURRENT = {"lead": LEADS, "opportunity": OPPORTUNITIES, "pipeline": PIPELINES, "target": TARGETS,
-           "membership": MEMBERS}  # fmt: skip
+           "membership": MEMBERS, "alert": ALERTS}  # fmt: skip
 
 
 def _current_table(envelope: Envelope) -> Table:
@@ -352,6 +360,22 @@ def _moved_to_team(state: TableState, envelope: Envelope) -> None:
     row: Row = {"membership_id": envelope["aggregate_id"], "rep": data["rep"],
                 "team": data["team"], "previous_team": data.get("previous_team")}  # fmt: skip
     _record(state, MEMBERS, MEMBER_HISTORY, before, row, envelope)
+
+
+def _alert_raised(state: TableState, envelope: Envelope) -> None:
+    data = envelope["data"]
+    row: Row = {column: data.get(column) for column in ALERT_STATE}
+    row.update(alert_id=envelope["aggregate_id"], version=envelope["aggregate_version"],
+               raised_at=envelope["occurred_at"])  # fmt: skip
+    state.put(ALERTS, row)
+
+
+def _alert_acknowledged(state: TableState, envelope: Envelope) -> None:
+    before = state.get(ALERTS, (envelope["aggregate_id"],))
+    if before is not None:
+        state.put(ALERTS, {**before, "version": envelope["aggregate_version"],
+                           "acknowledged_at": envelope["occurred_at"],
+                           "acknowledged_by": envelope["data"]["by"]})  # fmt: skip
 
 
 def _record(

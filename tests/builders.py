@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from uuid import UUID
 
+from domain.alerts import alert_id
 from domain.application import SalesPipeline
 from domain.context import Clock, CommandContext
 from domain.followups import FollowUp
@@ -150,5 +151,8 @@ def every_kind_of_event(app: SalesPipeline, ryan, maria, clock) -> None:
     app.claim_lead(ryan(), idle)
     clock.advance(days=1)
     app.warn_of_lead_return(ryan(), idle, {})
+    due = app.get_lead(idle).warned_of_return_at
+    assert due is not None
+    app.acknowledge_alert(ryan(), alert_id("return_warning", str(idle), due.isoformat()))
     clock.advance(days=1)
     app.return_lead_when_due(ryan(), idle, {})

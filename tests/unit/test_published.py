@@ -86,5 +86,6 @@ def test_published_types_are_exactly_the_event_catalog_v1():
         "RepMovedToTeam",  # added with team history, on <prefix>.membership.v1
         "RulesChanged",  # added with automation, on <prefix>.rules.v1
         "LeadReturnWarned",  # added with automation (pool rules)
+        "AlertRaised", "AlertAcknowledged",  # added with automation, on <prefix>.alert.v1
     }  # fmt: skip
     assert set(PUBLIC_TYPES.values()) == catalog_v1
