@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api import problems
 from api.bootstrap import Container, build, scheduler_of
 from api.routers import (
+    alerts,
     history,
     leads,
     management,
@@ -70,7 +71,7 @@ def create_app(
     problems.install(app)
     for module in (
         leads, opportunities, history, reports, management, pipelines, targets, rules, users,
-        schemas,
+        alerts, schemas,
     ):  # fmt: skip
         app.include_router(module.router)
 

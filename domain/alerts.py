@@ -50,7 +50,9 @@ class Alert(SalesAggregate):
 
         def apply(self, alert: Alert) -> None:
             alert.kind = self.kind
+            alert.audience = self.audience
             alert.rep = self.rep
+            alert.team = self.team
             alert.acknowledged_by = None
 
     class Acknowledged(SalesAggregate.Event):
@@ -61,7 +63,9 @@ class Alert(SalesAggregate):
 
     if TYPE_CHECKING:
         kind: str
+        audience: str
         rep: str | None
+        team: str | None
         acknowledged_by: str | None
 
     @classmethod

@@ -22,7 +22,6 @@ from domain.leads import Lead
 from domain.opportunities import Opportunity
 from domain.pipeline_commands import PipelineCommands
 from domain.results import CommandResult, ConversionResult, ScoreResult
-from domain.roster import Roster
 from domain.round_robin import Candidate, RoundRobin, choose, round_robin_id
 from domain.rule_commands import RuleCommands
 from domain.scoring import Authority, ScoringRules
@@ -36,7 +35,6 @@ class LeadCommands(RuleCommands, PipelineCommands):
 
     rules: ScoringRules
     currency: str
-    roster: Roster  # who may be given leads (the user directory's active users)
 
     @command
     def capture_lead(self, ctx: CommandContext, **details: Any) -> CommandResult:

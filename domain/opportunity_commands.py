@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from uuid import UUID
 
@@ -13,11 +13,15 @@ from domain.leads import Lead
 from domain.opportunities import Opportunity
 from domain.pipeline_commands import PipelineCommands
 from domain.results import CommandResult
+from domain.rule_commands import RuleCommands
 from domain.service import command
-from domain.stages import DEFAULT_PRODUCT_LINE
+from domain.stages import DEFAULT_PRODUCT_LINE, is_late
+
+# The practice: after a win, a first after-sale call within three days.
+AFTER_SALE_CALL = timedelta(days=3)
 
 
-class OpportunityCommands(PipelineCommands):
+class OpportunityCommands(RuleCommands, PipelineCommands):
     """Commands on opportunities, in the deployment's currency."""
 
     currency: str
@@ -134,7 +138,14 @@ class OpportunityCommands(PipelineCommands):
     ) -> CommandResult:
         opp = self._get_opportunity(opportunity_id, expected_version)
         opp.win(ctx, amount=amount)
-        return self._save(opp)
+        call = self._new_alert(
+            ctx, kind="after_sale_call", occasion=str(opp.version),
+            subject=("opportunity", str(opp.id)), rep=opp.owner, team=self._team_now(opp.owner),
+            due_at=ctx.at + AFTER_SALE_CALL, facts={"amount": str(opp.amount)},
+            message=f"{opp.customer} signed {opp.name}: make the first after-sale call "
+                    f"within {AFTER_SALE_CALL.days} days",
+        )  # fmt: skip
+        return self._save(opp, *([call] if call else []))
 
     @command
     def lose_opportunity(
@@ -147,8 +158,18 @@ class OpportunityCommands(PipelineCommands):
         expected_version: int | None = None,
     ) -> CommandResult:
         opp = self._get_opportunity(opportunity_id, expected_version)
+        stage = opp.stage
         opp.lose(ctx, reason=reason, competitor=competitor)
-        return self._save(opp)
+        alert = None
+        if is_late(self.stages_for(opp.product_line), stage):
+            alert = self._new_alert(
+                ctx, kind="deal_lost_late", occasion=str(opp.version), audience="manager",
+                subject=("opportunity", str(opp.id)), rep=opp.owner,
+                team=self._team_now(opp.owner), facts={"stage": stage, "reason": reason},
+                message=f"{opp.owner} lost {opp.name} ({opp.customer}) at {stage}: "
+                        f"{reason}. Step in for a second follow-up",
+            )  # fmt: skip
+        return self._save(opp, *([alert] if alert else []))
 
     @command
     def reopen_opportunity(

@@ -15,6 +15,7 @@ from domain.errors import NotFound
 from domain.leads import Lead
 from domain.pool_clock import ReturnDeadline, return_deadline
 from domain.results import CommandResult
+from domain.roster import Roster
 from domain.rules import (
     AssignmentRule,
     AssignmentRules,
@@ -35,6 +36,7 @@ from domain.teams import TeamMembership, membership_id
 
 class RuleCommands(AlertCommands):
     claim_limit: int
+    roster: Roster  # who may be given work (the user directory's users)
 
     @command
     def write_pool_rules(self, ctx: CommandContext, rules: list[PoolRule]) -> CommandResult:
@@ -71,6 +73,9 @@ class RuleCommands(AlertCommands):
             return None
         team = self.team_of(lead.holder, teams)
         return return_deadline(lead.held(team), rules or self.pool_rules())
+
+    def _team_now(self, rep: str) -> str | None:
+        return self.team_of(rep, {m.name: m.team for m in self.roster()})
 
     def team_of(self, rep: str, teams: Mapping[str, str | None]) -> str | None:
         """The rep's team as recorded, else as the user directory (`teams`) has it."""

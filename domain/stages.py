@@ -83,6 +83,15 @@ class StageModel:
         return [s.as_dict() for s in self.stages]
 
 
+def is_late(stages: StageModel, stage: str) -> bool:
+    """Whether a deal lost at `stage` was lost at proposal or later (the manager steps in): the
+    pipeline's `proposal` stage or after it, or its second half where it has none."""
+    if not stages.has(stage):
+        return False
+    late_from = stages.index("proposal") if stages.has("proposal") else len(stages.keys) // 2
+    return stages.index(stage) >= late_from
+
+
 DEFAULT_STAGES = StageModel.from_dicts(
     [
         {"key": "contact", "name": "Initial contact", "probability": "0.10"},

@@ -1,5 +1,5 @@
 from copy import deepcopy
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -74,9 +74,22 @@ def test_lost_opportunity_records_the_stage_it_was_lost_in(app, ryan):
     opp_id = open_deal(app, ryan())
     app.move_opportunity(ryan(), opp_id, stage="negotiation")
     app.lose_opportunity(ryan(), opp_id, reason="price", competitor="Initech")
-    last = list(all_envelopes(app))[-1]
-    assert last["type"] == "OpportunityLost"
-    assert last["data"] == {"stage": "negotiation", "reason": "price", "competitor": "Initech"}
+    lost, alert = list(all_envelopes(app))[-2:]
+    assert lost["type"] == "OpportunityLost"
+    assert lost["data"] == {"stage": "negotiation", "reason": "price", "competitor": "Initech"}
+    # lost at proposal or later: the manager is told, to step in for a second follow-up
+    assert (alert["type"], alert["data"]["kind"]) == ("AlertRaised", "deal_lost_late")
+    assert (alert["data"]["audience"], alert["data"]["rep"]) == ("manager", "ryan")
+
+
+def test_a_deal_lost_early_raises_no_alert_and_a_win_asks_for_an_after_sale_call(app, ryan):
+    early = open_deal(app, ryan())
+    app.lose_opportunity(ryan(), early, reason="no budget")
+    won = open_deal(app, ryan())
+    app.win_opportunity(ryan(), won)
+    alerts = [e["data"] for e in all_envelopes(app) if e["type"] == "AlertRaised"]
+    assert [(a["kind"], a["subject_id"]) for a in alerts] == [("after_sale_call", str(won))]
+    assert alerts[0]["due_at"] == (ryan().at + timedelta(days=3)).isoformat()
 
 
 def test_win_uses_the_final_amount_when_given(app, ryan):

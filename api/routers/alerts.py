@@ -1,0 +1,61 @@
+"""Alerts: what a rep or a manager should act on, and acknowledging them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from api.commands import CallDep
+from api.dependencies import ContainerDep, UserDep
+from api.problems import ApiProblem
+from api.routers.queries import ledger
+from api.users import User
+from domain.alerts import ALERT_KINDS
+from projections.alerts import AlertScope, alerts
+
+router = APIRouter(prefix="/alerts", tags=["alerts"])
+
+
+def scope_of(user: User) -> AlertScope:
+    if user.is_admin:
+        return AlertScope()
+    if user.is_manager:
+        return AlertScope(rep=user.name, team=user.team)
+    return AlertScope(rep=user.name)
+
+
+@router.get("")
+def list_alerts(
+    container: ContainerDep,
+    user: UserDep,
+    kind: Annotated[str | None, Query(max_length=40)] = None,
+    acknowledged: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> JSONResponse:
+    """The open alerts in the caller's scope, newest first (a rep: theirs; a manager: their
+    team's; an admin: all); `acknowledged=true` lists the acknowledged ones instead."""
+    if kind is not None and kind not in ALERT_KINDS:
+        raise ApiProblem(422, "Invalid Value", f"kind must be one of {', '.join(ALERT_KINDS)}",
+                         "kind")  # fmt: skip
+    found, total = alerts(
+        ledger(container), scope_of(user), acknowledged=acknowledged, kind=kind,
+        page=(offset, limit),
+    )  # fmt: skip
+    following = offset + limit if offset + limit < total else None
+    return JSONResponse({"alerts": found, "total": total, "next_offset": following})
+
+
+@router.post("/{alert_id}/ack")
+def acknowledge(alert_id: UUID, call: CallDep) -> JSONResponse:
+    """Marks the alert as dealt with (whoever may see it may acknowledge it)."""
+    app = call.container.app
+    alert = app.get_alert(alert_id)
+    scope = scope_of(call.user)
+    mine = alert.rep == call.user.name and alert.audience == "rep"
+    if scope.rep is not None and not mine and (scope.team is None or alert.team != scope.team):
+        raise ApiProblem(403, "Forbidden", "the alert is not yours to acknowledge")
+    return call.run(lambda: app.acknowledge_alert(call.ctx, alert_id))
