@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -22,14 +22,17 @@ from api.idempotency import IdempotencyStore
 from api.progress import progress_bar
 from api.settings import Settings
 from api.users import UserDirectory
+from consumers.alert_jobs import QuietRepJob, StaleDealJob, UntouchedLeadJob
 from consumers.in_process import StoreFollower
 from consumers.kafka_io import all_topics, ensure_topics, make_consumer, make_producer
+from consumers.pool_job import PoolJob
 from consumers.positions import PositionStore
 from consumers.projector import KafkaProjector, group_of
 from consumers.read_ahead import ReadAhead
 from consumers.rebuild_jobs import rebuild_in_jobs
 from consumers.relay import LogMessages, Relay
 from consumers.scheduler import Scheduler
+from consumers.timed_jobs import ReevaluationJob, ReminderJob, SlaJob
 from domain.application import SalesPipeline
 from domain.context import Clock, SystemClock
 from domain.published import mask_personal_data
@@ -202,16 +205,17 @@ def chosen_projections(container: Container, names: list[str] | None) -> list[Pr
     return [known[n] for n in names] if names else list(container.projections)
 
 
-def scheduler_of(container: Container) -> Scheduler:
-    """The pool rules' scheduler over this container's store and ledger; in the embedded mode
-    each pass first delivers the store's log to the ledger, so it decides on all of it."""
-    return Scheduler(
-        container.app,
-        partial(container.docs.reader, "ledger"),
-        container.users.teams,
-        container.clock,
-        refresh=container.after_command,
-    )
+ALL_JOBS = (PoolJob, SlaJob, ReevaluationJob, ReminderJob, QuietRepJob, UntouchedLeadJob,
+            StaleDealJob)  # fmt: skip
+
+
+def scheduler_of(container: Container, kinds: Sequence[type] = ALL_JOBS) -> Scheduler:
+    """The scheduler of every time-driven rule over this container's store and ledger; in the
+    embedded mode each pass first delivers the store's log to the ledger, so it decides on all
+    of it."""
+    app, tables = container.app, partial(container.docs.reader, "ledger")
+    jobs = [kind(app, tables) for kind in kinds]
+    return Scheduler(jobs, container.users.teams, container.clock, refresh=container.after_command)
 
 
 def kafka_of(settings: Settings) -> str:

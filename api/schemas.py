@@ -130,6 +130,7 @@ class StageIn(Body):
     key: Key
     name: Name | None = None
     probability: Decimal = Field(ge=0, le=1)
+    expected_days: Annotated[int, Field(strict=True, ge=1, le=365)] | None = None
 
 
 class DefinePipeline(Body):

@@ -20,12 +20,13 @@ from domain.roster import nobody
 from domain.round_robin import RoundRobin
 from domain.scoring import DEFAULT_RULES, ScoringRules
 from domain.team_commands import TeamCommands
+from domain.timed_commands import TimedCommands
 from domain.workloads import RepWorkload
 
 DEFAULT_CLAIM_LIMIT = 50
 
 
-class SalesPipeline(LeadCommands, OpportunityCommands, TeamCommands):
+class SalesPipeline(LeadCommands, OpportunityCommands, TeamCommands, TimedCommands):
     """Leads, opportunities, pipelines and teams: each command is get → decide → save.
 
     The store (`store.event_store.open_pipeline`) builds it with its recorders and encodings.

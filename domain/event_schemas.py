@@ -91,6 +91,14 @@ class LeadReturnedToPool(Data):
     due_at: datetime | None = Field(None, description="when it fell due (the return may be later)")
 
 
+class LeadContactOverdue(Data):
+    """The holder's first contact is later than the tier's SLA (high 24 h, medium 48 h)."""
+
+    rep: Rep
+    due_at: datetime
+    tier: Literal["high", "medium"]
+
+
 class LeadReturnWarned(Data):
     """The holder is warned that the lead goes back to the pool at `due_at` unless they act."""
 
@@ -127,7 +135,9 @@ class LeadNurtured(Data):
 
 
 class LeadReactivated(Data):
-    pass
+    reason: str | None = Field(
+        None, description="re_evaluation: its time in nurture was up; absent when by hand"
+    )
 
 
 class LeadConverted(Data):
@@ -194,6 +204,7 @@ class Stage(BaseModel):
     key: str
     name: str
     probability: float = Field(ge=0, le=1)
+    expected_days: int | None = Field(None, description="longer in the stage, a deal is stale")
 
 
 class PipelineDefined(Data):
@@ -225,11 +236,12 @@ class RepMovedToTeam(Data):
 class RulesChanged(Data):
     """An admin wrote one kind of automation rule; the aggregate version is the rules'."""
 
-    kind: Literal["pool", "claims", "assignment"]
+    kind: Literal["pool", "claims", "assignment", "nurture", "alerts"]
     definition: dict[str, Any] = Field(
         description="pool: {rules: [{name, team, tier, source, idle_days, no_opportunity_days, "
         "warn_days, since}]}; claims: {max_held, max_per_day, reclaim_cooldown_days}; "
-        "assignment: {rules: [{name, match, team, rep, tag}]}"
+        "assignment: {rules: [{name, match, team, rep, tag}]}; nurture: {low_to_nurture, "
+        "review_after_days}; alerts: {quiet_rep_days, untouched_lead_days}"
     )
 
 
@@ -284,7 +296,7 @@ DATA_MODELS: dict[str, type[Data]] = {
         OpportunityAmountChanged, OpportunityCloseDateChanged, OpportunityReassigned,
         OpportunityFollowedUp, OpportunityWon, OpportunityLost, OpportunityReopened,
         PipelineDefined, TargetSet, RepMovedToTeam, LeadReturnWarned, RulesChanged,
-        AlertRaised, AlertAcknowledged,
+        AlertRaised, AlertAcknowledged, LeadContactOverdue,
     )
 }  # fmt: skip
 

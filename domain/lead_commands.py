@@ -91,6 +91,7 @@ class LeadCommands(RuleCommands, PipelineCommands):
         expected_version: int | None = None,
     ) -> ScoreResult:
         lead = self._get_lead(lead_id, expected_version)
+        holder = lead.active_holder()
         lead.score_bant(
             ctx,
             self.rules,
@@ -99,7 +100,9 @@ class LeadCommands(RuleCommands, PipelineCommands):
             need_clear=need_clear,
             timeline_days=timeline_days,
         )
-        result = self._save(lead)
+        if lead.tier == "low" and self.nurture_policy().low_to_nurture:
+            lead.nurture(ctx, reason="scored_low")  # the nurture rule, with the score
+        result = self._save(lead, *self._workload_changes(lead, holder, ctx))
         return ScoreResult(**vars(result), score=lead.score or 0, tier=lead.tier or "")
 
     @command

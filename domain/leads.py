@@ -71,6 +71,9 @@ class Lead(SalesAggregate):
             lead.returned_from = {}
             lead.warned_of_return_at = None
             lead.first_contact_at = None
+            lead.nurtured_at = None
+            lead.nurtured_from = None
+            lead.contact_overdue_for = None
 
     class Scored(SalesAggregate.Event):
         budget: Decimal
@@ -170,13 +173,29 @@ class Lead(SalesAggregate):
         def apply(self, lead: Lead) -> None:
             lead.status = LeadStatus.NURTURING
             lead.status_reason = self.reason
+            lead.nurtured_at = self.timestamp
+            lead.nurtured_from = self.previous_rep
             lead._give_up()
 
     class Reactivated(SalesAggregate.Event):
+        # "re_evaluation" when its nurture time was up (events before automation lack it)
+        reason: str | None = None
+
         def apply(self, lead: Lead) -> None:
             lead.status = LeadStatus.OPEN
             lead.status_reason = None
+            lead.nurtured_at = None
             lead._give_up()
+
+    class ContactOverdue(SalesAggregate.Event):
+        """The holder's first contact is later than the tier's SLA allows."""
+
+        rep: str
+        due_at: datetime
+        tier: str
+
+        def apply(self, lead: Lead) -> None:
+            lead.contact_overdue_for = self.due_at
 
     class Converted(SalesAggregate.Event):
         opportunity_id: UUID
@@ -220,6 +239,9 @@ class Lead(SalesAggregate):
         returned_from: dict[str, datetime]  # rep → when the lead last went back from them
         warned_of_return_at: datetime | None  # the deadline its holder was last warned of
         first_contact_at: datetime | None  # the holder's first follow-up since they got it
+        nurtured_at: datetime | None  # when it went to nurture, while it is there
+        nurtured_from: str | None  # the rep who held it then
+        contact_overdue_for: datetime | None  # the first-contact deadline recorded as breached
 
     # --- commands: the public method decides, the event's apply() records ---
 
@@ -381,6 +403,29 @@ class Lead(SalesAggregate):
                 f"only a nurtured or disqualified lead can be reactivated; it is {self.status}"
             )
         self._record(self.Reactivated, ctx)
+
+    def reevaluate(self, ctx: CommandContext, *, after: timedelta) -> datetime:
+        """A nurtured lead whose time in nurture (`after`) is up goes back to the pool to be
+        scored again; returns when it fell due."""
+        if self.status != LeadStatus.NURTURING or self.nurtured_at is None:
+            raise LeadStatusConflict(f"only a nurtured lead is re-evaluated; it is {self.status}")
+        due = self.nurtured_at + after
+        if due > ctx.at:
+            raise NotDueYet(f"the lead is due for re-evaluation on {due.isoformat()}")
+        self._record(self.Reactivated, ctx, reason="re_evaluation")
+        return due
+
+    def record_contact_overdue(self, ctx: CommandContext, rules: ScoringRules) -> datetime:
+        """The first contact is late under the tier's SLA: recorded once per holding."""
+        due = self.contact_due_at(rules)
+        if due is None or self.holder is None or self.first_contact_at is not None:
+            raise NotDueYet("no first-contact deadline is running for the lead")
+        if due >= ctx.at:
+            raise NotDueYet(f"the first contact is due by {due.isoformat()}")
+        if self.contact_overdue_for == due:
+            raise NotDueYet("the breach was recorded already")
+        self._record(self.ContactOverdue, ctx, rep=self.holder, due_at=due, tier=self.tier)
+        return due
 
     def convert(self, ctx: CommandContext, *, opportunity_id: UUID) -> None:
         if self.status == LeadStatus.DISQUALIFIED:

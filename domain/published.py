@@ -33,6 +33,7 @@ PUBLIC_TYPES: dict[type[SalesAggregate.Event], str] = {
     Lead.Released: "LeadReleased",
     Lead.ReturnedToPool: "LeadReturnedToPool",
     Lead.ReturnWarned: "LeadReturnWarned",
+    Lead.ContactOverdue: "LeadContactOverdue",
     Lead.FollowedUp: "LeadFollowedUp",
     Lead.Qualified: "LeadQualified",
     Lead.Disqualified: "LeadDisqualified",

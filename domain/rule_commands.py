@@ -17,9 +17,11 @@ from domain.pool_clock import ReturnDeadline, return_deadline
 from domain.results import CommandResult
 from domain.roster import Roster
 from domain.rules import (
+    AlertPolicy,
     AssignmentRule,
     AssignmentRules,
     ClaimPolicy,
+    NurturePolicy,
     PoolRule,
     PoolRules,
     RuleBook,
@@ -53,6 +55,20 @@ class RuleCommands(AlertCommands):
     ) -> CommandResult:
         """The assignment rules from now on, in order (the first that matches a lead sends it)."""
         return self._write_rules(ctx, "assignment", assignment_definition(rules))
+
+    @command
+    def write_nurture_policy(self, ctx: CommandContext, policy: NurturePolicy) -> CommandResult:
+        return self._write_rules(ctx, "nurture", policy.checked().as_data())
+
+    @command
+    def write_alert_policy(self, ctx: CommandContext, policy: AlertPolicy) -> CommandResult:
+        return self._write_rules(ctx, "alerts", policy.checked().as_data())
+
+    def nurture_policy(self) -> NurturePolicy:
+        return _policy(NurturePolicy, self._rule_book("nurture"))
+
+    def alert_policy(self) -> AlertPolicy:
+        return _policy(AlertPolicy, self._rule_book("alerts"))
 
     def assignment_rules(self) -> AssignmentRules:
         return assignment_rules_of(self._rule_book("assignment"))
@@ -101,3 +117,8 @@ class RuleCommands(AlertCommands):
             return self._get_at(RuleBook, rule_book_id(kind), as_of=as_of)
         except NotFound:
             return None
+
+
+def _policy(kind: type[Any], book: RuleBook | None) -> Any:
+    """The policy as written (its version the book's), or its defaults at version 0."""
+    return kind() if book is None else kind(**book.definition, version=book.version)

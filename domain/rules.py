@@ -17,7 +17,7 @@ from domain.base import SalesAggregate
 from domain.context import CommandContext
 from domain.errors import InvalidValue, NotAllowedNow
 
-RULE_KINDS = ("pool", "claims", "assignment")
+RULE_KINDS = ("pool", "claims", "assignment", "nurture", "alerts")
 MATCH_FIELDS = ("source", "region", "industry", "product_line")
 MAX_POOL_RULES = 100
 MAX_DAYS = 3650
@@ -151,6 +151,43 @@ class AssignmentRules:
 
     def rule_for(self, lead: dict[str, str | None]) -> AssignmentRule | None:
         return next((r for r in self.rules if r.matches(lead)), None)
+
+
+@dataclass(frozen=True)
+class NurturePolicy:
+    """Whether a lead scored low goes to nurture by itself, and how long before a nurtured
+    lead is due for re-evaluation (back to the pool to be scored again)."""
+
+    low_to_nurture: bool = False
+    review_after_days: int = 90
+    version: int = 0
+
+    def checked(self) -> NurturePolicy:
+        _days(self.review_after_days, "review_after_days", minimum=1)
+        return self
+
+    def as_data(self) -> dict[str, Any]:
+        return {"low_to_nurture": self.low_to_nurture,
+                "review_after_days": self.review_after_days}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    """When the manager hears about a rep with no follow-up for days, and a high-value lead
+    nobody updated for days."""
+
+    quiet_rep_days: int = 3
+    untouched_lead_days: int = 3
+    version: int = 0
+
+    def checked(self) -> AlertPolicy:
+        _days(self.quiet_rep_days, "quiet_rep_days", minimum=1)
+        _days(self.untouched_lead_days, "untouched_lead_days", minimum=1)
+        return self
+
+    def as_data(self) -> dict[str, Any]:
+        return {"quiet_rep_days": self.quiet_rep_days,
+                "untouched_lead_days": self.untouched_lead_days}  # fmt: skip
 
 
 class RuleBook(SalesAggregate):

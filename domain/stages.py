@@ -22,9 +22,13 @@ class Stage:
     key: str
     name: str
     probability: Decimal
+    expected_days: int | None = None  # longer in the stage than this, a deal is stale
 
     def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "name": self.name, "probability": self.probability}
+        plain = {"key": self.key, "name": self.name, "probability": self.probability}
+        if self.expected_days is not None:
+            plain["expected_days"] = self.expected_days
+        return plain
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ class StageModel:
                 raise InvalidValue(
                     "probability must be between 0 and 1", field=f"stages.{i}.probability"
                 )
-            built.append(Stage(key, name, probability))
+            built.append(Stage(key, name, probability, _expected_days(raw, i)))
         if not built:
             raise InvalidValue("a pipeline needs at least one open stage", field="stages")
         keys = [s.key for s in built]
@@ -83,6 +87,16 @@ class StageModel:
         return [s.as_dict() for s in self.stages]
 
 
+def _expected_days(raw: Mapping[str, Any], i: int) -> int | None:
+    days = raw.get("expected_days")
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+        raise InvalidValue("expected_days is a whole number from 1 to 365",
+                           field=f"stages.{i}.expected_days")  # fmt: skip
+    return days
+
+
 def is_late(stages: StageModel, stage: str) -> bool:
     """Whether a deal lost at `stage` was lost at proposal or later (the manager steps in): the
     pipeline's `proposal` stage or after it, or its second half where it has none."""
@@ -94,9 +108,11 @@ def is_late(stages: StageModel, stage: str) -> bool:
 
 DEFAULT_STAGES = StageModel.from_dicts(
     [
-        {"key": "contact", "name": "Initial contact", "probability": "0.10"},
-        {"key": "needs", "name": "Needs confirmed", "probability": "0.25"},
-        {"key": "proposal", "name": "Proposal / quote", "probability": "0.50"},
-        {"key": "negotiation", "name": "Negotiation", "probability": "0.75"},
+        # expected days: the practice's upper bounds (screening 1-2 working days, needs and
+        # proposal 3-5, negotiation 5-10)
+        {"key": "contact", "name": "Initial contact", "probability": "0.10", "expected_days": 2},
+        {"key": "needs", "name": "Needs confirmed", "probability": "0.25", "expected_days": 5},
+        {"key": "proposal", "name": "Proposal / quote", "probability": "0.50", "expected_days": 5},
+        {"key": "negotiation", "name": "Negotiation", "probability": "0.75", "expected_days": 10},
     ]
 )

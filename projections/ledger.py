@@ -29,28 +29,29 @@ from projections.tables import Key, Row, Table, TableState
 
 # Raise it with any change to the tables or to what the fold puts in them: a deployment that
 # starts on tables of an older version rebuilds them from the store.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 LEAD_STATE = (
     "source", "company", "industry", "region", "contact_name", "contact_title",
     "contact_phone", "contact_email", "score", "tier", "status", "holder", "rep",
     "previous_rep", "step", "captured_at", "in_pool_since", "held_since", "first_contact_at",
     "first_contact_within_sla", "converted_at", "opportunity_id", "next_follow_up_at",
-    "touched_at", "warned_due_at",
+    "touched_at", "warned_due_at", "contact_overdue_at", "nurtured_at",
 )  # fmt: skip
 LEAD_INTEGERS = frozenset({"version", "score", "first_contact_within_sla"})
 OPPORTUNITY_STATE = (
     "name", "customer", "owner", "product_line", "stage", "amount", "currency",
     "expected_close", "status", "lead_id", "opened_at", "closed_at", "lost_stage",
-    "lost_reason", "competitor", "next_follow_up_at",
+    "lost_reason", "competitor", "next_follow_up_at", "stage_since",
 )  # fmt: skip
 OPPORTUNITY_INTEGERS = frozenset({"version", "amount"})
 
 LEADS = Table(
     "rm_lead", ("lead_id",), ("version", "valid_from", *LEAD_STATE), LEAD_INTEGERS,
-    # the scheduler finds the held leads idle long enough through touched_at and held_since
+    # the scheduler finds its work through touched_at, held_since, nurtured_at and
+    # next_follow_up_at; the untouched high-value leads through (tier, valid_from)
     indexes=(("status", "holder"), ("captured_at",), ("rep", "step"), ("touched_at",),
-             ("held_since",)),
+             ("held_since",), ("nurtured_at",), ("next_follow_up_at",), ("tier", "valid_from")),
 )  # fmt: skip
 LEAD_HISTORY = Table(
     "rm_lead_history", ("lead_id", "version"), ("valid_from", "valid_to", *LEAD_STATE),
@@ -61,7 +62,8 @@ LEAD_HISTORY = Table(
 )  # fmt: skip
 OPPORTUNITIES = Table(
     "rm_opportunity", ("opportunity_id",), ("version", "valid_from", *OPPORTUNITY_STATE),
-    OPPORTUNITY_INTEGERS, indexes=(("status", "stage"), ("closed_at",), ("lead_id",)),
+    OPPORTUNITY_INTEGERS, indexes=(("status", "stage"), ("closed_at",), ("lead_id",),
+                                   ("next_follow_up_at",), ("stage_since",)),
 )  # fmt: skip
 OPPORTUNITY_HISTORY = Table(
     "rm_opportunity_history", ("opportunity_id", "version"),
@@ -141,6 +143,8 @@ class LedgerProjection:
             "LeadReturnedToPool": self._lead(_back_in_pool),
             # a warning is no sales activity: it changes the row, and is no fact
             "LeadReturnWarned": self._lead(_set("warned_due_at", "due_at"), fact=False),
+            # a breach is a fact: rep activity counts them
+            "LeadContactOverdue": self._lead(_set("contact_overdue_at", "due_at")),
             "LeadFollowedUp": self._lead(self._followed_up),
             "LeadQualified": self._lead(_qualified),
             "LeadDisqualified": self._lead(_status("disqualified")),
@@ -149,7 +153,7 @@ class LedgerProjection:
             "LeadConverted": self._lead(_converted),
             "LeadDetailsCorrected": self._lead(_corrected),
             "OpportunityOpened": self._opportunity_opened,
-            "OpportunityStageChanged": self._opportunity(_set("stage", "to_stage")),
+            "OpportunityStageChanged": self._opportunity(_stage_changed),
             "OpportunityAmountChanged": self._opportunity(_amount),
             "OpportunityCloseDateChanged": self._opportunity(_set("expected_close")),
             "OpportunityReassigned": self._opportunity(_set("owner", "to_rep")),
@@ -260,6 +264,7 @@ class LedgerProjection:
             status="open",
             lead_id=data.get("lead_id"),
             opened_at=at,
+            stage_since=at,
         )
         _record(state, OPPORTUNITIES, OPPORTUNITY_HISTORY, None, row, envelope)
         _fact(
@@ -453,7 +458,8 @@ def _scored(row: Row, envelope: Envelope) -> None:
 def _held(row: Row, envelope: Envelope) -> None:
     rep = envelope["data"]["rep"]
     at = envelope["occurred_at"]
-    row.update(holder=rep, rep=rep, held_since=at, touched_at=at, first_contact_at=None,
+    row.update(holder=rep, rep=rep, held_since=at, touched_at=at, contact_overdue_at=None,
+               first_contact_at=None,
                first_contact_within_sla=None)  # fmt: skip
 
 
@@ -468,12 +474,12 @@ def _qualified(row: Row, envelope: Envelope) -> None:
 
 def _nurtured(row: Row, envelope: Envelope) -> None:
     row.update(status="nurturing", holder=None, previous_rep=row["holder"], held_since=None,
-               touched_at=None)  # fmt: skip
+               touched_at=None, nurtured_at=envelope["occurred_at"])  # fmt: skip
 
 
 def _reactivated(row: Row, envelope: Envelope) -> None:
     row.update(status="open", holder=None, in_pool_since=envelope["occurred_at"],
-               held_since=None, touched_at=None)  # fmt: skip
+               held_since=None, touched_at=None, nurtured_at=None)  # fmt: skip
 
 
 def _converted(row: Row, envelope: Envelope) -> None:
@@ -510,4 +516,8 @@ def _lost(row: Row, envelope: Envelope) -> None:
 
 def _reopened(row: Row, envelope: Envelope) -> None:
     row.update(status="open", stage=envelope["data"]["stage"], closed_at=None, lost_stage=None,
-               lost_reason=None, competitor=None)  # fmt: skip
+               lost_reason=None, competitor=None, stage_since=envelope["occurred_at"])  # fmt: skip
+
+
+def _stage_changed(row: Row, envelope: Envelope) -> None:
+    row.update(stage=envelope["data"]["to_stage"], stage_since=envelope["occurred_at"])

@@ -156,3 +156,11 @@ def every_kind_of_event(app: SalesPipeline, ryan, maria, clock) -> None:
     app.acknowledge_alert(ryan(), alert_id("return_warning", str(idle), due.isoformat()))
     clock.advance(days=1)
     app.return_lead_when_due(ryan(), idle, {})
+    hot = capture(app, ryan())
+    app.score_lead(ryan(), hot, budget=Decimal(200_000), authority=Authority.DIRECTOR,
+                   need_clear=True, timeline_days=10)  # fmt: skip
+    app.claim_lead(ryan(), hot)
+    clock.advance(hours=25)
+    app.record_contact_overdue(ryan(), hot)
+    app.nurture_lead(ryan(), hot, reason="next year")
+    app.reevaluate_lead(ryan(), hot, after=timedelta(0))

@@ -84,15 +84,14 @@ def run_scheduler(container: Container, args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(decision.as_json()))
             else:
-                print(
-                    f"{decision.falls_at.isoformat()}  {decision.lead_id}  {decision.explained()}"
-                )
+                falls = decision.falls_at.isoformat()
+                print(f"{falls}  {decision.action}  {decision.subject_id}  {decision.explained}")
         if not args.json:
             print(f"{len(decisions)} decisions", file=sys.stderr)
         return 0
     if args.once:
         report = scheduler.run_once()
-        print(f"{len(report.done)} done, {len(report.refused)} refused on the lead's own state")
+        print(f"{len(report.done)} done, {len(report.refused)} refused on the record's own state")
         return 0
     logs.configure()
     interval = args.interval if args.interval is not None else container.settings.scheduler_interval

@@ -22,7 +22,7 @@ ProductLine = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[\w.-]
 def define_pipeline(product_line: ProductLine, body: DefinePipeline, call: CallDep) -> JSONResponse:
     """Defines (or redefines, from now on) the product line's open stages; admins only."""
     check_admin(call.user, "define pipelines")
-    stages = [s.model_dump() for s in body.stages]
+    stages = [s.model_dump(exclude_none=True) for s in body.stages]
     return call.run(lambda: call.container.app.define_pipeline(call.ctx, product_line, stages))
 
 

@@ -38,7 +38,7 @@ def test_preview_lists_the_decision_and_once_carries_it_out(stale_lead, capsys):
     assert main(["scheduler", "--preview", "--json"]) == 0
     [line] = capsys.readouterr().out.splitlines()
     decision = json.loads(line)
-    assert (decision["action"], decision["lead_id"], decision["rule"]) == (
+    assert (decision["action"], decision["subject_id"], decision["rule"]) == (
         "return_to_pool", str(lead), "default",
     )  # fmt: skip
     assert decision["due_at"] == (claimed_at + timedelta(days=7)).isoformat()

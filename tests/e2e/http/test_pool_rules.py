@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 
 from api.bootstrap import build, scheduler_of
+from consumers.pool_job import PoolJob
 from domain.followups import FollowUp
 from domain.scoring import Authority
 from store.log_reader import all_envelopes
@@ -24,7 +25,8 @@ DAY = timedelta(days=1)
 
 @pytest.fixture
 def scheduler(container, tokens):
-    return scheduler_of(container)
+    """The pool rules' job alone (the other jobs have tests of their own)."""
+    return scheduler_of(container, [PoolJob])
 
 
 def events_of(container, lead, event_type):
@@ -137,7 +139,7 @@ def test_rules_apply_by_team_and_tier_and_unmatched_leads_stay(api, container, c
     view = api.as_("ryan").get(f"/leads/{lead}").json()
     assert view["return_due_at"] is None and view["return_rule"] is None
     clock.advance(days=30)
-    assert scheduler_of(container).run_once().done == []
+    assert scheduler_of(container, [PoolJob]).run_once().done == []
 
 
 def test_a_lead_not_converted_in_time_returns_with_its_reason(api, container, clock, ryan):
@@ -149,7 +151,7 @@ def test_a_lead_not_converted_in_time_returns_with_its_reason(api, container, cl
         clock.set(monday + day * DAY)
         container.app.follow_up_lead(ryan(), lead, FollowUp("call", "still thinking"))
     clock.set(monday + 10 * DAY)
-    scheduler_of(container).run_once()
+    scheduler_of(container, [PoolJob]).run_once()
     [returned] = events_of(container, lead, "LeadReturnedToPool")
     assert returned["data"]["reason"] == "no_opportunity"
     assert returned["data"]["idle_days"] == 10
@@ -197,10 +199,10 @@ def test_preview_lists_what_returns_by_friday_and_changes_nothing(
     position = container.app.last_position()
     friday = monday + 11 * DAY
     [decision] = scheduler.preview(friday)
-    assert (decision.action, decision.lead_id, decision.falls_at) == (
-        "return_to_pool", lead, monday + 7 * DAY,
+    assert (decision.action, decision.subject_id, decision.falls_at) == (
+        "return_to_pool", str(lead), monday + 7 * DAY,
     )  # fmt: skip
-    assert "rule 'default' v0" in decision.explained()
+    assert "rule 'default' v0" in decision.explained
     assert [d.action for d in scheduler.preview(monday + 6 * DAY)] == ["return_warning"]
     assert container.app.last_position() == position
 
