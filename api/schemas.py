@@ -205,3 +205,13 @@ class AssignmentRulesIn(Body):
 
 class TagsIn(Body):
     tags: list[Annotated[str, StringConstraints(pattern=r"^[\w.-]{1,32}$")]] = Field(max_length=20)
+
+
+class NurturePolicyIn(Body):
+    low_to_nurture: Annotated[bool, Field(strict=True)] = False
+    review_after_days: Annotated[int, Field(strict=True, ge=1, le=3650)] = 90
+
+
+class AlertPolicyIn(Body):
+    quiet_rep_days: Annotated[int, Field(strict=True, ge=1, le=3650)] = 3
+    untouched_lead_days: Annotated[int, Field(strict=True, ge=1, le=3650)] = 3

@@ -137,3 +137,26 @@ def product_lines(tables: SqlTables) -> list[str]:
     """The product lines of the open deals (each has its pipeline, or the default one)."""
     rows = tables.read("SELECT DISTINCT product_line FROM rm_opportunity WHERE status = 'open'")
     return sorted(line for (line,) in rows)
+
+
+def held_by(tables: SqlTables, rep: str) -> list[dict[str, str | None]]:
+    """The active leads the rep holds, with what their deadlines are made of."""
+    statuses = ", ".join(f"'{s}'" for s in RETURNING_STATUSES)
+    columns = ("lead_id", "company", "status", "held_since", "touched_at", "tier", "source",
+               "next_follow_up_at", "first_contact_at")  # fmt: skip
+    rows = tables.read(
+        f"SELECT {', '.join(columns)} FROM rm_lead WHERE holder = ? AND status IN ({statuses}) "
+        "ORDER BY held_since, lead_id",
+        [rep],
+    )
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def deals_to_follow_up(tables: SqlTables, owner: str, until: datetime) -> list[tuple]:
+    """The owner's open deals with a follow-up planned by `until` (overdue ones too):
+    (opportunity_id, name, next_follow_up_at)."""
+    return tables.read(
+        "SELECT opportunity_id, name, next_follow_up_at FROM rm_opportunity WHERE owner = ? "
+        "AND status = 'open' AND next_follow_up_at <= ? ORDER BY next_follow_up_at",
+        [owner, moment(until)],
+    )

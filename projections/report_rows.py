@@ -57,6 +57,7 @@ class RepWeek:
     touched: int = 0
     first_contacts: int = 0
     first_contact_within_sla: float | None = None
+    sla_breaches: int = 0  # first contacts the scheduler recorded as late
     opportunities_opened: int = 0
     stage_advances: int = 0
     won_count: int = 0

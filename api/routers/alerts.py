@@ -1,4 +1,4 @@
-"""Alerts: what a rep or a manager should act on, and acknowledging them."""
+"""Alerts (what a rep or a manager should act on, and acknowledging them), and a rep's agenda."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from api.agenda import agenda
 from api.commands import CallDep
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
 from api.routers.queries import ledger
 from api.users import User
 from domain.alerts import ALERT_KINDS
+from domain.published import json_ready
 from projections.alerts import AlertScope, alerts
 
-router = APIRouter(prefix="/alerts", tags=["alerts"])
+router = APIRouter(tags=["alerts"])
 
 
 def scope_of(user: User) -> AlertScope:
@@ -27,7 +29,15 @@ def scope_of(user: User) -> AlertScope:
     return AlertScope(rep=user.name)
 
 
-@router.get("")
+@router.get("/me/agenda")
+def my_agenda(container: ContainerDep, user: UserDep) -> JSONResponse:
+    """The caller's next things to do: follow-ups due in the next 24 hours and overdue ones,
+    leads going back to the pool within three days, first contacts due, open alerts."""
+    tables = ledger(container)
+    return JSONResponse(json_ready(agenda(container, tables, user, container.clock.now())))
+
+
+@router.get("/alerts")
 def list_alerts(
     container: ContainerDep,
     user: UserDep,
@@ -49,7 +59,7 @@ def list_alerts(
     return JSONResponse({"alerts": found, "total": total, "next_offset": following})
 
 
-@router.post("/{alert_id}/ack")
+@router.post("/alerts/{alert_id}/ack")
 def acknowledge(alert_id: UUID, call: CallDep) -> JSONResponse:
     """Marks the alert as dealt with (whoever may see it may acknowledge it)."""
     app = call.container.app

@@ -12,9 +12,23 @@ from fastapi.responses import JSONResponse
 from api.access import check_admin
 from api.commands import CallDep
 from api.dependencies import ContainerDep, UserDep
-from api.schemas import AssignmentRulesIn, ClaimPolicyIn, PoolRulesIn
+from api.schemas import (
+    AlertPolicyIn,
+    AssignmentRulesIn,
+    ClaimPolicyIn,
+    NurturePolicyIn,
+    PoolRulesIn,
+)
 from domain.published import json_ready
-from domain.rules import AssignmentRule, AssignmentRules, ClaimPolicy, PoolRule, PoolRules
+from domain.rules import (
+    AlertPolicy,
+    AssignmentRule,
+    AssignmentRules,
+    ClaimPolicy,
+    NurturePolicy,
+    PoolRule,
+    PoolRules,
+)
 
 router = APIRouter(prefix="/rules", tags=["rules"])
 
@@ -41,16 +55,51 @@ def read_pool_rules(container: ContainerDep, user: UserDep) -> JSONResponse:
 def write_claim_policy(body: ClaimPolicyIn, call: CallDep) -> JSONResponse:
     """How many leads a rep may hold and claim a day, and the days before a rep may claim
     again a lead that went back to the pool from them."""
-    check_admin(call.user, "write the claim policy")
     app = call.container.app
-    policy = ClaimPolicy(**body.model_dump())
-    answer = call.run(lambda: app.write_claim_policy(call.ctx, policy))
-    return _with_version(answer, app.claim_policy().as_data())
+    return _write_policy(call, ClaimPolicy(**body.model_dump()), app.write_claim_policy,
+                         app.claim_policy)  # fmt: skip
 
 
 @router.get("/claims")
 def read_claim_policy(container: ContainerDep, user: UserDep) -> JSONResponse:
-    policy = container.app.claim_policy()
+    return _policy_view(container.app.claim_policy())
+
+
+@router.put("/nurture")
+def write_nurture_policy(body: NurturePolicyIn, call: CallDep) -> JSONResponse:
+    """Whether a lead scored low goes to nurture by itself (`low_to_nurture`), and the days
+    before a nurtured lead goes back to the pool to be scored again (default 90)."""
+    app = call.container.app
+    return _write_policy(call, NurturePolicy(**body.model_dump()), app.write_nurture_policy,
+                         app.nurture_policy)  # fmt: skip
+
+
+@router.get("/nurture")
+def read_nurture_policy(container: ContainerDep, user: UserDep) -> JSONResponse:
+    return _policy_view(container.app.nurture_policy())
+
+
+@router.put("/alerts")
+def write_alert_policy(body: AlertPolicyIn, call: CallDep) -> JSONResponse:
+    """The days after which the manager hears of a rep with no follow-up, and of a high-value
+    lead nobody updated (default 3 each)."""
+    app = call.container.app
+    return _write_policy(call, AlertPolicy(**body.model_dump()), app.write_alert_policy,
+                         app.alert_policy)  # fmt: skip
+
+
+@router.get("/alerts")
+def read_alert_policy(container: ContainerDep, user: UserDep) -> JSONResponse:
+    return _policy_view(container.app.alert_policy())
+
+
+def _write_policy(call: Any, policy: Any, write: Any, read: Any) -> JSONResponse:
+    check_admin(call.user, "write automation rules")
+    answer = call.run(lambda: write(call.ctx, policy))
+    return _with_version(answer, read().as_data())
+
+
+def _policy_view(policy: Any) -> JSONResponse:
     return JSONResponse({"version": policy.version, **policy.as_data()})
 
 

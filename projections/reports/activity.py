@@ -76,6 +76,8 @@ def rep_activity(
             row(rep)["won_amount"] += amount or 0
         elif kind == "OpportunityLost":
             row(rep)["lost_count"] += 1
+        elif kind == "LeadContactOverdue":
+            row(rep)["sla_breaches"] += 1
     return [
         RepWeek(
             rep=rep,
@@ -85,6 +87,7 @@ def rep_activity(
             touched=len(w["touched"]),
             first_contacts=w["first_contacts"],
             first_contact_within_sla=round(100 * w["sla_met"] / w["sla"], 1) if w["sla"] else None,
+            sla_breaches=w["sla_breaches"],
             opportunities_opened=w["opportunities_opened"],
             stage_advances=w["stage_advances"],
             won_count=w["won_count"],
@@ -101,5 +104,5 @@ def _tally() -> dict[str, Any]:
         "leads_assigned": 0, "leads_claimed": 0, "follow_ups": {}, "touched": set(),
         "first_contacts": 0, "sla": 0, "sla_met": 0, "opportunities_opened": 0,
         "stage_advances": 0, "won_count": 0, "won_amount": 0, "lost_count": 0,
-        "last_activity_at": "",
+        "last_activity_at": "", "sla_breaches": 0,
     }  # fmt: skip
