@@ -27,7 +27,7 @@ def test_compose_file_follows_the_compose_specification():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("service", ["users", "api", "relay", "projector"])
+@pytest.mark.parametrize("service", ["users", "api", "relay", "projector", "scheduler"])
 def test_every_salesledger_service_runs_a_command_the_project_has(service):
     command = yaml.safe_load(COMPOSE.read_text())["services"][service]["command"]
     assert command[0] == "salesledger"
@@ -38,7 +38,7 @@ def test_every_salesledger_service_runs_a_command_the_project_has(service):
 
 def test_the_topology_has_postgres_kafka_and_every_role():
     services = yaml.safe_load(COMPOSE.read_text())["services"]
-    assert {"postgres", "kafka", "api", "relay", "projector"} <= set(services)
+    assert {"postgres", "kafka", "api", "relay", "projector", "scheduler"} <= set(services)
     assert services["kafka"]["image"].startswith("apache/kafka:4")
     for name in ("postgres", "kafka", "api"):
         assert "healthcheck" in services[name]
