@@ -20,7 +20,7 @@ RETURN_NEAR = timedelta(days=3)  # leads going back to the pool within this
 def agenda(container: Container, tables: SqlTables, user: User, now: datetime) -> dict[str, Any]:
     app = container.app
     leads = held_by(tables, user.name)
-    team = app.team_of(user.name, container.users.teams())
+    team = user.team
     rules = app.pool_rules()
     follow_ups, returns, contacts = [], [], []
     for lead in leads:

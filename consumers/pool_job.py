@@ -12,6 +12,7 @@ from uuid import UUID
 from consumers.scheduler import Decision, Teams
 from domain.context import CommandContext
 from domain.pool_clock import ReturnDeadline, return_deadline
+from domain.rules import PoolRules
 from projections.deadlines import idle_leads
 from projections.table_store import SqlTables
 
@@ -19,18 +20,20 @@ RETURN, WARN = "return_to_pool", "return_warning"
 
 
 class PoolJob:
+    batched = frozenset({RETURN})
+
     def __init__(self, app: Any, tables: Callable[[], SqlTables]) -> None:
         self.app = app
         self.tables = tables
+        self.rules: PoolRules | None = None  # as the last `due` read them: one read a pass
 
     def due(self, by: datetime, teams: Teams) -> list[Decision]:
-        rules = self.app.pool_rules()
+        rules = self.rules = self.app.pool_rules()
         decisions = []
         for idle in idle_leads(self.tables(), rules, by):
             facts = idle.facts
             assert facts.holder is not None
-            team = self.app.team_of(facts.holder, teams)
-            deadline = return_deadline(replace(facts, team=team), rules)
+            deadline = return_deadline(replace(facts, team=teams.get(facts.holder)), rules)
             decision = _decision(idle.lead_id, facts.holder, deadline, idle.warned, by)
             if decision is not None:
                 decisions.append(decision)
@@ -39,9 +42,16 @@ class PoolJob:
     def carry_out(self, decision: Decision, ctx: CommandContext, teams: Teams) -> None:
         lead = UUID(decision.subject_id)
         if decision.action == RETURN:
-            self.app.return_lead_when_due(ctx, lead, teams)
+            self.app.return_lead_when_due(ctx, lead, teams, self.rules)
         else:
-            self.app.warn_of_lead_return(ctx, lead, teams)
+            self.app.warn_of_lead_return(ctx, lead, teams, self.rules)
+
+    def carry_out_all(
+        self, decisions: list[Decision], ctx: CommandContext, teams: Teams
+    ) -> dict[str, str]:
+        leads = [UUID(d.subject_id) for d in decisions]
+        refused = self.app.return_leads_when_due(ctx, leads, teams, self.rules)
+        return {str(lead): reason for lead, reason in refused.items()}
 
 
 def _decision(

@@ -24,6 +24,7 @@ from domain.errors import NotAllowedNow, NotFound
 
 log = logging.getLogger("salesledger.scheduler")
 Teams = Mapping[str, str | None]
+BATCH = 100  # decisions of one kind saved together: a commit per hundred, not per lead
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,17 @@ class Job(Protocol):
     def due(self, by: datetime, teams: Teams) -> list[Decision]: ...
 
     def carry_out(self, decision: Decision, ctx: CommandContext, teams: Teams) -> None: ...
+
+
+class BatchJob(Job, Protocol):
+    """A job whose decisions of one action can be carried out many in one save."""
+
+    batched: frozenset[str]  # the actions it carries out in batches
+
+    def carry_out_all(
+        self, decisions: list[Decision], ctx: CommandContext, teams: Teams
+    ) -> dict[str, str]:
+        """Carries out the decisions (one save); returns the refused ones' reasons by subject."""
 
 
 @dataclass
@@ -86,7 +98,12 @@ class Scheduler:
         now = self.clock.now()
         report = PassReport()
         teams = self.teams()
+        batches: dict[tuple[int, str], tuple[BatchJob, list[Decision]]] = {}
         for job, decision in self._due(now, teams):
+            if decision.action in getattr(job, "batched", ()):
+                batch = batches.setdefault((id(job), decision.action), (job, []))  # type: ignore[arg-type]
+                batch[1].append(decision)
+                continue
             ctx = CommandContext(SCHEDULER, now, _correlation(decision))
             try:
                 job.carry_out(decision, ctx, teams)
@@ -94,6 +111,16 @@ class Scheduler:
                 report.refused.append((decision, str(refusal)))
             else:
                 report.done.append(decision)
+        for job, decisions in batches.values():
+            for start in range(0, len(decisions), BATCH):
+                chunk = decisions[start : start + BATCH]
+                ctx = CommandContext(SCHEDULER, now, _correlation(chunk[0]))
+                refused = job.carry_out_all(chunk, ctx, teams)
+                for decision in chunk:
+                    if decision.subject_id in refused:
+                        report.refused.append((decision, refused[decision.subject_id]))
+                    else:
+                        report.done.append(decision)
         if report.done or report.refused:
             log.info("scheduler pass: %d done, %d refused", len(report.done), len(report.refused))
         return report

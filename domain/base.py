@@ -17,6 +17,15 @@ from domain.context import CommandContext
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), Decimal, datetime, date, UUID})
 
 
+def _copied(value: Any, memo: dict[int, Any]) -> Any:
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is list and all(type(item) in _IMMUTABLE for item in value):
+        return list(value)
+    return deepcopy(value, memo)
+
+
 class SalesAggregate(Aggregate):
     """An aggregate whose events carry the acting user, the correlation id, and a hash chained
     to the aggregate's previous event (tamper evidence)."""
@@ -44,13 +53,12 @@ class SalesAggregate(Aggregate):
     def __deepcopy__(self, memo: dict[int, Any]) -> Any:
         """The copy each command gets from the aggregate cache (commands never share or corrupt
         the cached one). Values of immutable types are shared, everything else deep-copied:
-        the generic deepcopy walked every string and number, a fifth of a command's time."""
+        the generic deepcopy walked every string and number, a fifth of a command's time. A
+        list of immutable values (a rep's lead ids) is copied as a list: deep-copying 500
+        UUIDs one by one was two thirds of a scheduler's return to the pool."""
         copy = object.__new__(type(self))
         memo[id(self)] = copy
-        copy.__dict__.update(
-            (name, value if type(value) in _IMMUTABLE else deepcopy(value, memo))
-            for name, value in self.__dict__.items()
-        )
+        copy.__dict__.update((name, _copied(value, memo)) for name, value in self.__dict__.items())
         return copy
 
     @classmethod

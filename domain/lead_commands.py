@@ -16,7 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain.base import SalesAggregate
 from domain.context import CommandContext
-from domain.errors import NotFound
+from domain.errors import NotAllowedNow, NotFound
 from domain.followups import FollowUp
 from domain.leads import Lead
 from domain.opportunities import Opportunity
@@ -24,6 +24,7 @@ from domain.pipeline_commands import PipelineCommands
 from domain.results import CommandResult, ConversionResult, ScoreResult
 from domain.round_robin import Candidate, RoundRobin, choose, round_robin_id
 from domain.rule_commands import RuleCommands
+from domain.rules import PoolRules
 from domain.scoring import Authority, ScoringRules
 from domain.service import command
 from domain.stages import DEFAULT_PRODUCT_LINE
@@ -154,27 +155,67 @@ class LeadCommands(RuleCommands, PipelineCommands):
 
     @command
     def return_lead_when_due(
-        self, ctx: CommandContext, lead_id: UUID, teams: Mapping[str, str | None]
+        self,
+        ctx: CommandContext,
+        lead_id: UUID,
+        teams: Mapping[str, str | None],
+        rules: PoolRules | None = None,
     ) -> CommandResult:
-        """Returns the lead to the pool if its deadline has fallen, as decided on its state."""
+        """Returns the lead to the pool if its deadline has fallen, as decided on its state
+        under the pool rules in force (`rules`: as the caller read them, for a whole pass)."""
         lead = self._get(Lead, lead_id)
         holder = lead.active_holder()
-        lead.return_when_due(ctx, self.return_deadline_of(lead, teams))
+        lead.return_when_due(ctx, self.return_deadline_of(lead, teams, rules))
         return self._save(lead, *self._workload_changes(lead, holder, ctx))
 
     @command
+    def return_leads_when_due(
+        self,
+        ctx: CommandContext,
+        lead_ids: list[UUID],
+        teams: Mapping[str, str | None],
+        rules: PoolRules | None = None,
+    ) -> dict[UUID, str]:
+        """`return_lead_when_due` for many leads in one save (one transaction: a scheduler's
+        pass pays one commit per batch, not one per lead); each lead is decided on its own
+        state, and those refused (followed up since, returned already) are answered by id."""
+        returned: list[Lead] = []
+        workloads: dict[str, RepWorkload] = {}
+        refused: dict[UUID, str] = {}
+        for lead_id in lead_ids:
+            try:
+                lead = self._get(Lead, lead_id)
+                holder = lead.active_holder()
+                lead.return_when_due(ctx, self.return_deadline_of(lead, teams, rules))
+            except (NotAllowedNow, NotFound) as refusal:
+                refused[lead_id] = str(refusal)
+                continue
+            returned.append(lead)
+            if holder is not None:
+                workload = workloads.get(holder) or self._workload(holder, ctx)
+                workloads[holder] = workload
+                workload.give_up(lead.id, ctx)
+        if returned:
+            self._save(*returned, *workloads.values())
+        return refused
+
+    @command
     def warn_of_lead_return(
-        self, ctx: CommandContext, lead_id: UUID, teams: Mapping[str, str | None]
+        self,
+        ctx: CommandContext,
+        lead_id: UUID,
+        teams: Mapping[str, str | None],
+        rules: PoolRules | None = None,
     ) -> CommandResult:
         """Warns the holder (an event on the lead, and an alert to them, saved together)."""
         lead = self._get(Lead, lead_id)
-        deadline = self.return_deadline_of(lead, teams)
+        deadline = self.return_deadline_of(lead, teams, rules)
         lead.warn_of_return(ctx, deadline)
         assert deadline is not None and lead.holder is not None
         alert = self._new_alert(
             ctx, kind="return_warning", occasion=deadline.due_at.isoformat(),
             subject=("lead", str(lead.id)), rep=lead.holder,
-            team=self.team_of(lead.holder, teams), due_at=deadline.due_at,
+            team=teams.get(lead.holder), due_at=deadline.due_at,
             message=f"{lead.company}: the lead {deadline.explained()}",
             facts={"rule": deadline.rule, "rule_version": deadline.rule_version,
                    "reason": deadline.reason, "idle_days": deadline.idle_days},

@@ -33,7 +33,6 @@ from domain.rules import (
     rule_book_id,
 )
 from domain.service import command
-from domain.teams import TeamMembership, membership_id
 
 
 class RuleCommands(AlertCommands):
@@ -84,22 +83,15 @@ class RuleCommands(AlertCommands):
     def return_deadline_of(
         self, lead: Lead, teams: Mapping[str, str | None], rules: PoolRules | None = None
     ) -> ReturnDeadline | None:
-        """The held lead's return to the pool under the rules in force (or `rules`)."""
+        """The held lead's return to the pool under the rules in force (or `rules`). `teams` is
+        each user's team now, as the user directory has it (a team move updates it)."""
         if lead.holder is None:
             return None
-        team = self.team_of(lead.holder, teams)
-        return return_deadline(lead.held(team), rules or self.pool_rules())
+        return return_deadline(lead.held(teams.get(lead.holder)), rules or self.pool_rules())
 
     def _team_now(self, rep: str) -> str | None:
-        return self.team_of(rep, {m.name: m.team for m in self.roster()})
-
-    def team_of(self, rep: str, teams: Mapping[str, str | None]) -> str | None:
-        """The rep's team as recorded, else as the user directory (`teams`) has it."""
-        try:
-            membership: TeamMembership = self.repository.get(membership_id(rep))
-        except AggregateNotFoundError:
-            return teams.get(rep)
-        return membership.team
+        """The rep's team now, as the user directory has it."""
+        return next((m.team for m in self.roster() if m.name == rep), None)
 
     def _write_rules(
         self, ctx: CommandContext, kind: str, definition: dict[str, Any]

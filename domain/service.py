@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
 from domain.base import SalesAggregate
@@ -58,6 +58,23 @@ def command(method: Command) -> Command:
     return run  # type: ignore[return-value]
 
 
+def mutate_all(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's `project_aggregate` without its runtime check that each event follows
+    its mutate protocol (an isinstance against a typing.Protocol, a fifth of the time of a
+    command that loads two aggregates): every event here is a SalesAggregate.Event."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class _Repository(Repository):
+    """The library's repository, reconstructing aggregates with `mutate_all`."""
+
+    def get(self, aggregate_id: Any, **options: Any) -> Any:
+        options.setdefault("projector_func", mutate_all)
+        return super().get(aggregate_id, **options)
+
+
 class SalesService(Application):
     """An eventsourcing Application with the get and save every SalesLedger command uses.
 
@@ -75,6 +92,11 @@ class SalesService(Application):
         super().register_transcodings(transcoder)
         for transcoding in self._transcodings:
             transcoder.register(transcoding)
+
+    def construct_repository(self) -> Repository:
+        repository = super().construct_repository()
+        repository.__class__ = _Repository  # it only changes the default projector
+        return repository
 
     def last_position(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -116,7 +138,7 @@ class SalesService(Application):
             return aggregate
         newer = list(self.events.get(aggregate_id, gt=aggregate.version))
         if newer:
-            aggregate = project_aggregate(aggregate, newer)
+            aggregate = mutate_all(aggregate, newer)
             self._forget(aggregate)
         return aggregate
 
