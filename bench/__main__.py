@@ -2,7 +2,8 @@
 
     python -m bench                # quick: CI-sized, about a minute
     python -m bench --size full    # minutes; about a million events for rebuild, relay, memory,
-                                   # and the reports (live and as of a month back)
+                                   # the reports (live and as of a month back), and a scheduler pass
+                                   # over 100,000 held leads
 
 Needs PostgreSQL and Kafka: `make services`, then `. .services/env` (or `make bench`).
 """
@@ -22,6 +23,8 @@ SIZES = {
         "import_leads": 100,
         "http_commands": 300,
         "report_requests": 16,
+        "held": 200,
+        "due": 20,
     },
     "quick": {
         "commands": 1000,
@@ -29,6 +32,8 @@ SIZES = {
         "import_leads": 1000,
         "http_commands": 2000,
         "report_requests": 200,
+        "held": 5000,
+        "due": 500,
     },
     "full": {
         "commands": 5000,
@@ -36,6 +41,8 @@ SIZES = {
         "import_leads": 20_000,
         "http_commands": 20_000,
         "report_requests": 400,
+        "held": 100_000,
+        "due": 1000,
     },
 }
 
@@ -50,6 +57,10 @@ def commands(size: dict[str, int]) -> list[list[str]]:
     ] + [
         ["bench.reports", "--leads", str(size["leads"]), "--backend", backend,
          "--requests", str(size["report_requests"])]
+        for backend in ("sqlite", "postgres")
+    ] + [
+        ["bench.scheduler", "--held", str(size["held"]), "--due", str(size["due"]),
+         "--backend", backend]
         for backend in ("sqlite", "postgres")
     ]  # fmt: skip
 

@@ -12,7 +12,7 @@ import sys
 from tests.integration.conftest import ROOT
 
 EXPECTED = {"append", "import", "rebuild", "kafka_path", "http", "reports-sqlite",
-            "reports-postgres"}  # fmt: skip
+            "reports-postgres", "scheduler-sqlite", "scheduler-postgres"}  # fmt: skip
 
 
 def test_every_benchmark_runs_and_reports_figures_beside_their_baselines(services, tmp_path):
