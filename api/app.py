@@ -45,12 +45,14 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         threads = []
         if follow_in_background and container.follower is not None:
-            threads.append(threading.Thread(target=_follow, args=(container, stop), daemon=True))
+            threads.append(threading.Thread(target=_follow, args=(container, stop), daemon=True,
+                                            name="salesledger-follower"))  # fmt: skip
             interval = container.settings.scheduler_interval
             if interval > 0:  # the embedded mode runs everything in one process
                 scheduler = scheduler_of(container)
                 threads.append(threading.Thread(
-                    target=scheduler.run_forever, args=(interval, stop), daemon=True
+                    target=scheduler.run_forever, args=(interval, stop), daemon=True,
+                    name="salesledger-scheduler",
                 ))  # fmt: skip
         for thread in threads:
             thread.start()
