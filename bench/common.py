@@ -97,6 +97,11 @@ def activity_log(leads: int, seed: int = 7) -> Path:
         claim_limit=10**9,
     )
     ActivityGenerator(app, seed=seed, teams=teams_of(4, 10)).run(leads)
+    return keep_export(app, path)
+
+
+def keep_export(app: SalesPipeline, path: Path) -> Path:
+    """Writes the app's whole log as an export at `path` (whole or not at all)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     with partial.open("w", encoding="utf-8") as out:

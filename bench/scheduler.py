@@ -24,6 +24,7 @@ from api.users import Role
 from bench.common import (
     ACTIVITY_LOGS,
     Row,
+    keep_export,
     restore,
     scratch_database,
     scratch_settings,
@@ -33,7 +34,6 @@ from bench.common import (
 from domain.context import CommandContext
 from domain.rules import ClaimPolicy
 from domain.workloads import workload_id
-from store.backup import export_lines
 from store.event_store import open_pipeline
 
 TARGET_SECONDS = 1.0
@@ -58,13 +58,7 @@ def held_leads_log(held: int, due: int) -> Path:
         lead = app.capture_lead(rep, source="web", company=f"Company {n}",
                                 contact={"name": "Li Lei"}).id  # fmt: skip
         app.claim_lead(rep, lead)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    with partial.open("w", encoding="utf-8") as out:
-        for line in export_lines(app):
-            out.write(line + "\n")
-    partial.rename(path)
-    return path
+    return keep_export(app, path)
 
 
 class PassClock:
