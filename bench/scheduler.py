@@ -6,8 +6,8 @@ selecting the due rows from the same table in the same run.
     python -m bench.scheduler --held 10000 --due 100 --backend postgres
 
 The store is filled from a generated export (kept in bench/results/logs/): `held` leads claimed
-by 40 reps (their workloads' snapshots taken, as a live store has them), `due` of them eight
-days before the pass and never followed up (due back under the
+by reps holding 50 each, the default claim limit (their workloads' snapshots taken, as a live
+store has them), `due` of them eight days before the pass and never followed up (due back under the
 default rule of seven days), the rest two days before (not due, not yet warned). The pass runs
 every job of `salesledger scheduler`; it returns the `due` leads, each as a command of its own.
 """
@@ -32,18 +32,17 @@ from bench.common import (
     write_results,
 )
 from domain.context import CommandContext
-from domain.rules import ClaimPolicy
 from domain.workloads import workload_id
 from store.event_store import open_pipeline
 
 TARGET_SECONDS = 1.0
-REPS = [f"rep{n:02d}" for n in range(40)]
+PER_REP = 50  # leads each rep holds: the default claim limit
 PASS_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def held_leads_log(held: int, due: int) -> Path:
     """The export of `held` claimed leads, `due` of them idle long enough; generated once."""
-    path = ACTIVITY_LOGS / f"held-{held}-{due}.jsonl"
+    path = ACTIVITY_LOGS / f"held-{held}-{due}-{PER_REP}.jsonl"
     if path.exists():
         return path
     app = open_pipeline(
@@ -51,14 +50,18 @@ def held_leads_log(held: int, due: int) -> Path:
         claim_limit=10**9,
     )
     start = PASS_AT - timedelta(days=8)
-    app.write_claim_policy(CommandContext("admin", start), ClaimPolicy(max_held=100_000))
+    reps = reps_for(held)
     for n in range(held):
         at = start if n < due else PASS_AT - timedelta(days=2)
-        rep = CommandContext(REPS[n % len(REPS)], at)
+        rep = CommandContext(reps[n % len(reps)], at)
         lead = app.capture_lead(rep, source="web", company=f"Company {n}",
                                 contact={"name": "Li Lei"}).id  # fmt: skip
         app.claim_lead(rep, lead)
     return keep_export(app, path)
+
+
+def reps_for(held: int) -> list[str]:
+    return [f"rep{n:05d}" for n in range(-(-held // PER_REP))]
 
 
 class PassClock:
@@ -79,7 +82,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, scratch_database(args.backend) as url:
         container = build(scratch_settings(Path(folder), url), clock=PassClock())
         restore(container.app, log)
-        for rep in REPS:
+        for rep in reps_for(args.held):
             container.users.add(rep, Role.REP, "east", PASS_AT)
             # a live store has a snapshot of each workload (one every 50 events); an import
             # has none, and the first pass would replay thousands of events per rep
