@@ -99,6 +99,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
             settings.event_store_env(),
             claim_limit=settings.claim_limit,
             currency=settings.currency,
+            rules=settings.scoring_rules(),
         )
     if settings.database_url is None:
         db = Database.sqlite(str(settings.data_dir / "readmodels.sqlite"))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.scoring import DEFAULT_RULES, ScoringRules
 from store.recorders import (
     FUNCTION_RECORDER_TOPIC,
     ORDERED_RECORDER_TOPIC,
@@ -52,6 +54,13 @@ class Settings(BaseSettings):
     claim_limit: int = Field(
         default=50, ge=1, description="leads a rep may hold until an admin writes a claim policy"
     )
+    sla_hours: str = Field(
+        default="high=24,medium=48",
+        pattern=r"^((high|medium|low)=\d{1,4})(,(high|medium|low)=\d{1,4})*$|^$",
+        description="hours within which a lead of each tier gets its first contact, e.g. "
+        "high=24,medium=48 (a tier not named has no SLA); the ledger counts past first "
+        "contacts by it, so rebuild it after a change",
+    )
     scheduler_interval: float = Field(
         default=60.0,
         ge=0,
@@ -70,6 +79,11 @@ class Settings(BaseSettings):
     pii_key: str | None = Field(
         default=None, description="key for the keyed hash of contact details in published events"
     )
+
+    def scoring_rules(self) -> ScoringRules:
+        """The BANT scoring rules, with this deployment's first-contact SLAs."""
+        pairs = [part.split("=") for part in self.sla_hours.split(",") if part]
+        return replace(DEFAULT_RULES, first_contact_sla_hours=tuple((t, int(h)) for t, h in pairs))
 
     @property
     def embedded(self) -> bool:

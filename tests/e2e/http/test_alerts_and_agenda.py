@@ -11,7 +11,8 @@ from decimal import Decimal
 
 import pytest
 
-from api.bootstrap import scheduler_of
+from api.bootstrap import build, scheduler_of
+from api.settings import Settings
 from consumers.alert_jobs import QuietRepJob, StaleDealJob, UntouchedLeadJob
 from consumers.timed_jobs import ReevaluationJob, ReminderJob, SlaJob
 from domain.followups import FollowUp
@@ -173,3 +174,17 @@ def test_the_agenda_shows_returns_near_and_first_contacts_due(api, container, to
     [contact] = agenda["first_contacts"]
     assert (contact["lead_id"], contact["state"]) == (str(lead), "breached")
     assert api.as_("rita").get("/me/agenda").json()["returns"] == []
+
+
+def test_the_first_contact_slas_are_configurable(tmp_path, clock, ryan):
+    settings = Settings(data_dir=tmp_path / "own", database_url=None, kafka_bootstrap=None,
+                        sla_hours="high=2,medium=4")  # fmt: skip
+    own = build(settings, clock=clock)
+    try:
+        high_lead(own, ryan)
+        clock.advance(hours=2, minutes=1)
+        assert [d.action for d in scheduler_of(own, [SlaJob]).run_once().done] == ["sla_breach"]
+    finally:
+        own.close()
+    with pytest.raises(ValueError, match="sla_hours"):
+        Settings(sla_hours="urgent=1")
