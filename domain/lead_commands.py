@@ -182,9 +182,10 @@ class LeadCommands(RuleCommands, PipelineCommands):
         returned: list[Lead] = []
         workloads: dict[str, RepWorkload] = {}
         refused: dict[UUID, str] = {}
+        leads = self._get_many(Lead, lead_ids)
         for lead_id in lead_ids:
             try:
-                lead = self._get(Lead, lead_id)
+                lead = leads.get(lead_id) or self._get(Lead, lead_id)  # NotFound if none
                 holder = lead.active_holder()
                 lead.return_when_due(ctx, self.return_deadline_of(lead, teams, rules))
             except (NotAllowedNow, NotFound) as refusal:

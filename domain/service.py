@@ -110,6 +110,34 @@ class SalesService(Application):
             raise NotFound(f"no {kind.__name__.lower()} {aggregate_id}")
         return aggregate
 
+    def _get_many(self, kind: type[SalesAggregate], ids: Sequence[UUID]) -> dict[UUID, Any]:
+        """The aggregates of these ids that exist (for a batch of commands): those in the
+        cache from it, the others from one query when the store can read many at once (its
+        recorder's `select_events_of`), else one by one. Only for kinds never snapshotted."""
+        found: dict[UUID, Any] = {}
+        cache = self.repository.cache
+        missing = []
+        for aggregate_id in ids:
+            if cache is not None and aggregate_id in cache.cache:
+                with contextlib.suppress(NotFound):
+                    found[aggregate_id] = self._get(kind, aggregate_id)
+            else:
+                missing.append(aggregate_id)
+        select_many = getattr(self.recorder, "select_events_of", None)
+        if select_many is None:
+            for aggregate_id in missing:
+                with contextlib.suppress(NotFound):
+                    found[aggregate_id] = self._get(kind, aggregate_id)
+            return found
+        events: dict[UUID, list[Any]] = {}
+        for stored in select_many(missing):
+            events.setdefault(stored.originator_id, []).append(self.mapper.to_domain_event(stored))
+        for aggregate_id, history in events.items():
+            aggregate = mutate_all(None, history)
+            if isinstance(aggregate, kind):
+                found[aggregate_id] = aggregate
+        return found
+
     def _get_expecting(
         self, kind: type[SalesAggregate], aggregate_id: UUID, expected_version: int | None
     ) -> Any:

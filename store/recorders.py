@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -42,7 +43,28 @@ FUNCTION_RECORDER_TOPIC = "store.recorders:PostgresLogRecorder"
 SQLITE_RECORDER_TOPIC = "store.recorders:SQLiteLogRecorder"
 
 
+MANY_AT_ONCE = 500  # aggregate ids in one IN (...) of select_events_of
+
+
 class SQLiteLogRecorder(SQLiteApplicationRecorder):
+    def select_events_of(self, ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every event of these aggregates, by aggregate then version: one query for a
+        batch of commands (the scheduler's returns) instead of one per aggregate."""
+        found: list[StoredEvent] = []
+        for start in range(0, len(ids), MANY_AT_ONCE):
+            chunk = [i.hex for i in ids[start : start + MANY_AT_ONCE]]
+            with self.datastore.transaction(commit=False) as cursor:
+                cursor.execute(
+                    "SELECT originator_id, originator_version, topic, state "
+                    f"FROM {self.events_table_name} WHERE originator_id IN "
+                    f"({', '.join('?' * len(chunk))}) ORDER BY originator_id, originator_version",
+                    chunk,
+                )
+                found += [
+                    _stored(UUID(row[0]), row[1], row[2], row[3]) for row in cursor.fetchall()
+                ]
+        return found
+
     def select_log_rows(self, after: int, limit: int) -> list[LogRow]:
         with self.datastore.transaction(commit=False) as cursor:
             rows = cursor.sqlite_cursor
@@ -67,6 +89,10 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
             "SELECT notification_id, originator_id::text, originator_version, topic, state "
             "FROM {schema}.{table} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         ).format(schema=Identifier(datastore.schema), table=Identifier(self.events_table_name))
+        self.events_of_statement = SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {schema}.{table} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(schema=Identifier(datastore.schema), table=Identifier(self.events_table_name))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_log_rows(self, after: int, limit: int) -> list[LogRow]:
@@ -74,6 +100,19 @@ class PostgresLogRecorder(PostgresApplicationRecorder):
             cursor = connection.cursor(row_factory=tuple_row)
             cursor.execute(self.log_rows_statement, (after, limit), prepare=True)
             return cursor.fetchall()
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_events_of(self, ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every event of these aggregates, by aggregate then version, in one query."""
+        with self.datastore.get_connection() as connection:
+            cursor = connection.cursor(row_factory=tuple_row)
+            cursor.execute(self.events_of_statement, (list(ids),))
+            return [_stored(*row) for row in cursor.fetchall()]
+
+
+def _stored(aggregate_id: UUID, version: int, topic: str, state: Any) -> StoredEvent:
+    return StoredEvent(originator_id=aggregate_id, originator_version=version, topic=topic,
+                       state=bytes(state))  # fmt: skip
 
 
 class OrderedInsertRecorder(PostgresLogRecorder):
