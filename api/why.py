@@ -3,7 +3,7 @@ in plain words, from its history and the rules in force."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.leads import Lead
@@ -57,10 +57,22 @@ def _turns(candidates: list[dict[str, Any]]) -> str:
 
 
 def deadlines(
-    lead: Lead, returning: ReturnDeadline | None, scoring: ScoringRules, now: datetime
+    lead: Lead,
+    returning: ReturnDeadline | None,
+    scoring: ScoringRules,
+    now: datetime,
+    nurture_days: int,
 ) -> list[dict[str, Any]]:
-    """The deadlines in force: the return to the pool, the first contact, the next follow-up."""
+    """The deadlines in force: the return to the pool, the first contact, the next follow-up,
+    a nurtured lead's re-evaluation."""
     found: list[dict[str, Any]] = []
+    if lead.nurtured_at is not None:
+        due = lead.nurtured_at + timedelta(days=nurture_days)
+        found.append({
+            "kind": "re_evaluation", "due_at": due,
+            "explained": f"in nurture since {lead.nurtured_at.isoformat()}: back to the pool "
+                         f"to be scored again on {due.isoformat()} ({nurture_days} days)",
+        })  # fmt: skip
     if returning is not None:
         found.append({
             "kind": "return_to_pool", "due_at": returning.due_at, "warn_at": returning.warn_at,

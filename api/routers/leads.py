@@ -218,7 +218,9 @@ def why_lead(lead_id: UUID, container: ContainerDep, user: UserDep) -> JSONRespo
     body = {
         "id": lead_id, "version": lead.version, "holder": lead.holder,
         "decisions": why.decisions(history),
-        "deadlines": why.deadlines(lead, returning, app.rules, now),
+        "deadlines": why.deadlines(
+            lead, returning, app.rules, now, app.nurture_policy().review_after_days
+        ),
     }  # fmt: skip
     return JSONResponse(json_ready(body))
 

@@ -103,6 +103,9 @@ def test_a_nurtured_lead_is_due_again_after_three_months(api, container, tokens,
     container.app.claim_lead(ryan(), lead)
     container.app.nurture_lead(ryan(), lead, reason="budget next year")
     scheduler = scheduler_of(container, [ReevaluationJob])
+    [deadline] = api.as_("maria").get(f"/leads/{lead}/why").json()["deadlines"]
+    due = clock.now() + timedelta(days=90)
+    assert (deadline["kind"], deadline["due_at"]) == ("re_evaluation", due.isoformat())
     clock.advance(days=89)
     assert scheduler.run_once().done == []
     clock.advance(days=1)
