@@ -20,7 +20,14 @@ def may_handle(user: User, owner: str | None, teams: Mapping[str, str | None]) -
     return owner == user.name
 
 
-def check_lead(user: User, lead: Lead, teams: Mapping[str, str | None]) -> None:
+def check_lead(
+    user: User, lead: Lead, teams: Mapping[str, str | None], *, pool: bool = False
+) -> None:
+    """The user may work the lead: hold it, or manage its holder's team, or be an admin. A
+    lead in the pool is worked by claiming it first; only where `pool` (a manager's triage:
+    scoring, assigning, nurturing or reactivating it) may a manager act on it unheld."""
+    if lead.holder is None and not pool and not user.is_admin:
+        raise ApiProblem(403, "Forbidden", "claim the lead from the pool before working it")
     if not may_handle(user, lead.holder, teams):
         if lead.holder is None:
             raise ApiProblem(403, "Forbidden", "claim the lead from the pool before working it")

@@ -21,7 +21,7 @@ from api.dependencies import (
 )
 from api.idempotency import StoredResponse
 from api.problems import ApiProblem
-from api.users import User
+from api.users import Role, User
 from domain.context import CommandContext
 from domain.published import json_ready
 from domain.results import CommandResult, ConversionResult, ScoreResult, recorded_result
@@ -62,11 +62,16 @@ class CommandCall:
         return self.container.users.teams()
 
     def check_target(self, rep: str, field: str = "rep") -> None:
-        """A user named to take work: known, within the caller's reach, and still active."""
+        """A user named to take work: known, within the caller's reach, and still active; in a
+        field named `rep`, a rep."""
         check_rep_target(self.user, rep, self.teams, field)
         named = self.container.users.get(rep)
         if named is not None and not named.active:
             raise ApiProblem(409, "Conflict", f"{rep} is deactivated and takes no work", field)
+        if named is not None and field == "rep" and named.role != Role.REP:
+            raise ApiProblem(
+                422, "Invalid Value", f"{rep} is a {named.role.value}, not a rep", field
+            )
 
     def run(self, action: Action, status_code: int = 200) -> JSONResponse:
         """Runs the command, or answers what it answered the first time this Idempotency-Key

@@ -69,7 +69,7 @@ def command_context(
 
 def expected_version(if_match: str | None) -> int | None:
     """The aggregate version the client last saw, from If-Match ("3", 3 or W/"3")."""
-    if if_match is None or if_match.strip() == "*":
+    if if_match is None or if_match.strip() in ("*", ""):  # empty: no precondition
         return None
     match = VERSION_PATTERN.match(if_match.strip())
     if match is None:

@@ -145,4 +145,16 @@ class IdempotencyStore:
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+    """The request's identity for its Idempotency-Key: the same JSON however it is spaced or
+    its keys ordered is the same request (a body that is not JSON counts byte by byte)."""
+    return hashlib.sha256(
+        method.encode() + b" " + path.encode() + b"\n" + _canonical(body)
+    ).hexdigest()
+
+
+def _canonical(body: bytes) -> bytes:
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return body
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

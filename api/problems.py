@@ -100,7 +100,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # not UTF-8, or nested past what the JSON parser takes: invalid input like any other
+            detail = "the body is not valid JSON (UTF-8 text, nested at most a few hundred deep)"
+            return problem(422, "Invalid Request", detail, [{"field": "body", "message": detail}])
+        # e.g. 405 with its Allow header
+        return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,24 +2,83 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from domain.followups import ContactMethod
 from domain.scoring import Authority, Tier
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and newlines are text
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _no_control_characters(text: str) -> str:
+    if CONTROL.search(text):
+        raise ValueError("must not contain control characters")
+    return text
+
+
+def _iso_time_only(value: Any) -> Any:
+    """A time is ISO-8601 text: a bare number (a Unix timestamp) is refused, not guessed."""
+    if isinstance(value, int | float) or (isinstance(value, str) and re.fullmatch(
+        r"\s*-?\d+(\.\d*)?\s*", value
+    )):  # fmt: skip
+        raise ValueError("must be an ISO-8601 time with its UTC offset, e.g. 2026-12-01T09:00Z")
+    return value
+
+
+def _in_utc_within_range(value: datetime) -> datetime:
+    """Times are kept in UTC (DESIGN.md §7), between 1970 and 2200."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must be between 1970 and 2200") from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError("must be between 1970 and 2200")
+    return utc
+
+
+UtcTime = Annotated[
+    AwareDatetime, BeforeValidator(_iso_time_only), AfterValidator(_in_utc_within_range)
+]
+Text = Annotated[str, AfterValidator(_no_control_characters)]
+Name = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=200)]
+LongText = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=4000)]
+Reason = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 UserName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Key = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.-]+$")
 ]
-Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+
+
+def _json_number(value: Any) -> Any:
+    """Money is a JSON number: text (" 12 ") and booleans are refused, not read as numbers."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a number")
+    return value
+
+
+MONEY_LIMIT = 10**13  # below it, with cents, a JSON number reads back exactly (15 digits)
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_json_number),
+    Field(ge=0, lt=MONEY_LIMIT, decimal_places=2),
+    AfterValidator(lambda amount: amount + 0),  # -0 is 0
+]
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.\w+$")
 ]
@@ -55,8 +114,8 @@ class CaptureLead(Body):
 class ScoreLead(Body):
     budget: Money
     authority: Authority
-    need_clear: bool
-    timeline_days: int = Field(ge=0, le=3650)
+    need_clear: Annotated[bool, Field(strict=True)]
+    timeline_days: Annotated[int, Field(strict=True, ge=0, le=3650)]
 
 
 class AssignLead(Body):
@@ -76,7 +135,7 @@ class FollowUpIn(Body):
     summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
     feedback: LongText | None = None
     next_step: LongText | None = None
-    next_follow_up_at: AwareDatetime | None = None
+    next_follow_up_at: UtcTime | None = None
 
 
 class ConvertLead(Body):
@@ -86,8 +145,36 @@ class ConvertLead(Body):
     product_line: Key | None = None
 
 
+class Corrections(Body):
+    """What each correctable field accepts: the same as at capture (source, company and the
+    contact's name may not be emptied)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+    source: Name = None  # type: ignore[assignment]  # absent: unchanged (not validated)
+    company: Name = None  # type: ignore[assignment]
+    industry: ShortText | None = None
+    region: ShortText | None = None
+    budget: Money | None = None
+    need: LongText | None = None
+    contact_name: Name = Field(None, alias="contact.name")  # type: ignore[assignment]
+    contact_title: ShortText | None = Field(None, alias="contact.title")
+    contact_phone: Phone | None = Field(None, alias="contact.phone")
+    contact_email: Email | None = Field(None, alias="contact.email")
+
+    @model_validator(mode="after")
+    def _some(self) -> Corrections:
+        if not self.model_fields_set:
+            raise ValueError("name at least one field to correct")
+        return self
+
+    def given(self) -> dict[str, Any]:
+        """The fields sent, by their names in the contract (`contact.phone`, …)."""
+        return self.model_dump(by_alias=True, exclude_unset=True)
+
+
 class CorrectLead(Body):
-    changes: dict[str, str | Decimal | None] = Field(min_length=1, max_length=20)
+    changes: Corrections
 
 
 class OpenOpportunity(Body):

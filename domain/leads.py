@@ -441,7 +441,12 @@ class Lead(SalesAggregate):
             if required in changes:
                 require_text(str(changes[required] or ""), required)
         if "budget" in changes:
-            require_non_negative(changes["budget"], "budget")
+            budget = changes["budget"]
+            if budget is not None and (
+                isinstance(budget, bool) or not isinstance(budget, int | Decimal)
+            ):
+                raise InvalidValue("budget must be a number", field="changes.budget")
+            require_non_negative(budget, "budget")
         actual = {k: v for k, v in changes.items() if self._detail(k) != v}
         if not actual:
             raise InvalidValue("the corrections change nothing", field="changes")

@@ -9,7 +9,7 @@ from uuid import UUID
 from domain.context import CommandContext
 from domain.errors import InvalidValue
 from domain.followups import FollowUp
-from domain.leads import Lead
+from domain.leads import Lead, LeadStatusConflict
 from domain.opportunities import Opportunity
 from domain.pipeline_commands import PipelineCommands
 from domain.results import CommandResult
@@ -45,7 +45,12 @@ class OpportunityCommands(RuleCommands, PipelineCommands):
                 f"currency must be {self.currency} (the deployment's currency)", field="currency"
             )
         if lead_id is not None:
-            self._get(Lead, lead_id)
+            lead: Lead = self._get(Lead, lead_id)
+            if not lead.is_active:
+                raise LeadStatusConflict(
+                    f"the lead is {lead.status}: a deal links an open or qualified lead "
+                    "(a converted one has its deal already)", field="lead_id",
+                )  # fmt: skip
         product_line = product_line or DEFAULT_PRODUCT_LINE
         opportunity = Opportunity.open(
             ctx,

@@ -12,7 +12,7 @@ from api import why
 from api.access import check_lead, check_lead_reader, check_manager
 from api.commands import CallDep, CommandCall
 from api.dependencies import ContainerDep, UserDep
-from api.routers.queries import AsOf, VersionQuery, ledger, state_response
+from api.routers.queries import AsOf, VersionQuery, ledger, state_response, version_or_moment
 from api.schemas import (
     AssignLead,
     CaptureLead,
@@ -32,9 +32,11 @@ from projections import ledger_reports
 router = APIRouter(tags=["leads"])
 
 
-def _lead_command(call: CommandCall, lead_id: UUID, action: Any) -> JSONResponse:
+def _lead_command(
+    call: CommandCall, lead_id: UUID, action: Any, *, pool: bool = False
+) -> JSONResponse:
     """Checks the caller may work the lead, then runs the command once."""
-    check_lead(call.user, call.container.app.get_lead(lead_id), call.teams)
+    check_lead(call.user, call.container.app.get_lead(lead_id), call.teams, pool=pool)
     return call.run(action)
 
 
@@ -48,8 +50,9 @@ def capture_lead(body: CaptureLead, call: CallDep) -> JSONResponse:
 
 @router.post("/leads/{lead_id}/score")
 def score_lead(lead_id: UUID, body: ScoreLead, call: CallDep) -> JSONResponse:
-    """Scores the lead with BANT: the answer gives the score and tier."""
-    check_lead(call.user, call.container.app.get_lead(lead_id), call.teams)
+    """Scores the lead with BANT: the answer gives the score and tier (a manager may score a
+    lead waiting in the pool: triage before it is assigned)."""
+    check_lead(call.user, call.container.app.get_lead(lead_id), call.teams, pool=True)
 
     return call.run(
         lambda: call.container.app.score_lead(
@@ -73,7 +76,7 @@ def assign_lead(lead_id: UUID, body: AssignLead, call: CallDep) -> JSONResponse:
     check_manager(call.user, "assign leads")
     teams = call.teams
     call.check_target(body.rep)
-    check_lead(call.user, call.container.app.get_lead(lead_id), teams)
+    check_lead(call.user, call.container.app.get_lead(lead_id), teams, pool=True)
     return call.run(
         lambda: call.container.app.assign_lead(
             call.ctx, lead_id, rep=body.rep, expected_version=call.expected_version
@@ -137,6 +140,7 @@ def nurture_lead(lead_id: UUID, body: OptionalReason, call: CallDep) -> JSONResp
         lambda: call.container.app.nurture_lead(
             call.ctx, lead_id, reason=body.reason, expected_version=call.expected_version
         ),
+        pool=True,
     )
 
 
@@ -150,6 +154,7 @@ def reactivate_lead(lead_id: UUID, call: CallDep) -> JSONResponse:
         lambda: call.container.app.reactivate_lead(
             call.ctx, lead_id, expected_version=call.expected_version
         ),
+        pool=True,
     )
 
 
@@ -160,7 +165,7 @@ def correct_lead(lead_id: UUID, body: CorrectLead, call: CallDep) -> JSONRespons
         call,
         lead_id,
         lambda: call.container.app.correct_lead_details(
-            call.ctx, lead_id, body.changes, expected_version=call.expected_version
+            call.ctx, lead_id, body.changes.given(), expected_version=call.expected_version
         ),
     )
 
@@ -188,6 +193,7 @@ def get_lead(
 ) -> JSONResponse:
     """The lead now, at a version, or as it was at a moment. Contact details are shown to
     whoever may work the lead; the pool's leads are shown to everyone, masked."""
+    version_or_moment(version, as_of)
     app = container.app
     lead = app.get_lead(lead_id, version=version, as_of=as_of)
     current = app.get_lead(lead_id)

@@ -8,11 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.access import check_manager, check_opportunity
+from api.access import check_manager, check_opportunity, may_handle
 from api.commands import CallDep, CommandCall
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
-from api.routers.queries import AsOf, VersionQuery, state_response
+from api.routers.queries import AsOf, VersionQuery, state_response, version_or_moment
 from api.schemas import (
     ChangeAmount,
     ChangeCloseDate,
@@ -24,6 +24,7 @@ from api.schemas import (
     Win,
 )
 from api.views import opportunity_view
+from domain.errors import NotFound
 from domain.followups import FollowUp
 
 router = APIRouter(tags=["opportunities"])
@@ -44,6 +45,8 @@ def open_opportunity(body: OpenOpportunity, call: CallDep) -> JSONResponse:
         lead_id = UUID(body.lead_id) if body.lead_id else None
     except ValueError:
         raise ApiProblem(422, "Invalid Value", "lead_id must be a UUID", "lead_id") from None
+    if lead_id is not None:
+        _check_linkable(call, lead_id)
     fields = body.model_dump(exclude={"owner", "lead_id"})
     return call.run(
         lambda: call.container.app.open_opportunity(
@@ -51,6 +54,19 @@ def open_opportunity(body: OpenOpportunity, call: CallDep) -> JSONResponse:
         ),
         201,
     )
+
+
+def _check_linkable(call: CommandCall, lead_id: UUID) -> None:
+    """The caller may link a deal only to a lead they may work; an unknown lead and another's
+    get the same answer, so that nobody learns which ids are leads."""
+    try:
+        lead = call.container.app.get_lead(lead_id)
+    except NotFound:
+        lead = None
+    holder = None if lead is None else lead.holder
+    mine = call.user.is_admin or (holder is not None and may_handle(call.user, holder, call.teams))
+    if lead is None or not mine:
+        raise ApiProblem(422, "Invalid Value", "lead_id is not a lead you hold", "lead_id")
 
 
 @router.post("/opportunities/{opportunity_id}/stage")
@@ -164,6 +180,7 @@ def get_opportunity(
     version: VersionQuery = None,
 ) -> JSONResponse:
     """The opportunity now, at a version, or as it was at a moment."""
+    version_or_moment(version, as_of)
     current = container.app.get_opportunity(opportunity_id)
     check_opportunity(user, current, container.users.teams())
     opp = container.app.get_opportunity(opportunity_id, version=version, as_of=as_of)

@@ -9,21 +9,27 @@ from typing import Annotated, Any
 
 from fastapi import Query
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
 
 from api.access import scoped_filter
 from api.bootstrap import Container
 from api.problems import ApiProblem
+from api.schemas import UtcTime
 from api.users import User
 from projections.filters import ReportFilter
 from projections.table_store import SqlTables
 from projections.teams import TeamHistory, team_history
 
 AsOf = Annotated[
-    AwareDatetime | None,
+    UtcTime | None,
     Query(description="ISO-8601 time with offset: the answer as it was then"),
 ]
 VersionQuery = Annotated[int | None, Query(ge=1, le=1_000_000_000, description="aggregate version")]
+
+
+def version_or_moment(version: int | None, as_of: Any) -> None:
+    """A state is asked at a version or at a moment, not both (which would be ambiguous)."""
+    if version is not None and as_of is not None:
+        raise ApiProblem(422, "Invalid Value", "ask for a version or an as_of, not both", "version")
 
 
 def state_response(body: dict[str, Any], aggregate: Any) -> JSONResponse:
@@ -35,7 +41,7 @@ def as_of_text(as_of: datetime | None) -> str | None:
     return as_of.isoformat() if as_of is not None else None
 
 
-Moment = Annotated[AwareDatetime | None, Query(description="ISO-8601 time with offset")]
+Moment = Annotated[UtcTime | None, Query(description="ISO-8601 time with offset")]
 # A report over a period counts the last 90 days unless asked otherwise: what a manager
 # reviews, and what keeps a report's cost that of the period, not of the whole log.
 DEFAULT_PERIOD = timedelta(days=90)
