@@ -11,7 +11,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         docs = SqlDocStore(db)
         # Tables of an older schema were made anew: fill them before any process reads them.
         _rebuild_stale(docs, projections, public_envelopes, app)
-        users = UserDirectory(db)
+        users = UserDirectory(db, token_lifetime=timedelta(days=settings.token_days))
         app.roster = users.roster  # assignment rules choose among the directory's users
         idempotency = IdempotencyStore(db)
         positions = PositionStore(db)

@@ -46,9 +46,9 @@ def authenticated(container: Container, authorization: str | None) -> User:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiProblem(401, "Unauthorized", "send Authorization: Bearer <token>", "Authorization")
-    user = container.users.authenticate(token.strip())
+    user, refused = container.users.check_token(token.strip(), container.clock.now())
     if user is None:
-        raise ApiProblem(401, "Unauthorized", "the bearer token is not valid", "Authorization")
+        raise ApiProblem(401, "Unauthorized", refused, "Authorization")
     return user
 
 

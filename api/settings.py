@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     claim_limit: int = Field(
         default=50, ge=1, description="leads a rep may hold until an admin writes a claim policy"
     )
+    token_days: int = Field(
+        default=90, ge=1, le=3650, description="days a bearer token is valid from its issue"
+    )
     sla_hours: str = Field(
         default="high=24,medium=48",
         pattern=r"^((high|medium|low)=\d{1,4})(,(high|medium|low)=\d{1,4})*$|^$",

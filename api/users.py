@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from domain.roster import Member
@@ -22,7 +22,9 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS users (
     token_hash TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL,
     active INTEGER NOT NULL DEFAULT 1,
-    tags TEXT NOT NULL DEFAULT '')"""
+    tags TEXT NOT NULL DEFAULT '',
+    token_expires_at TEXT)"""
+DEFAULT_TOKEN_LIFETIME = timedelta(days=90)
 MAX_TAGS = 20
 TAG_PATTERN = re.compile(r"^[\w.-]{1,32}$")
 MAX_NAME_LENGTH = 64
@@ -67,8 +69,10 @@ class UserDirectory:
         *,
         refresh_seconds: float = 2.0,
         monotonic: Callable[[], float] = time.monotonic,
+        token_lifetime: timedelta = DEFAULT_TOKEN_LIFETIME,
     ) -> None:
         self.db = db
+        self.token_lifetime = token_lifetime
         self.refresh_seconds = refresh_seconds
         self.monotonic = monotonic
         self._by_token: dict[str, User] = {}
@@ -81,6 +85,10 @@ class UserDirectory:
                 db.execute("ALTER TABLE users ADD COLUMN active INTEGER NOT NULL DEFAULT 1")
             if "tags" not in columns:
                 db.execute("ALTER TABLE users ADD COLUMN tags TEXT NOT NULL DEFAULT ''")
+            if "token_expires_at" not in columns:  # tokens from before expiry: a lifetime from now
+                db.execute("ALTER TABLE users ADD COLUMN token_expires_at TEXT")
+                expires = (datetime.now(UTC) + token_lifetime).isoformat()
+                db.execute("UPDATE users SET token_expires_at = ?", (expires,))
 
     def add(self, name: str, role: Role, team: str | None, now: datetime) -> str:
         """Creates the user and returns its bearer token, which is shown once and never stored."""
@@ -98,12 +106,48 @@ class UserDirectory:
         token = secrets.token_urlsafe(24)
         with self.db.transaction():
             self.db.execute(
-                "INSERT INTO users (name, role, team, token_hash, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (name, role.value, team, _hash(token), now.isoformat()),
+                "INSERT INTO users (name, role, team, token_hash, created_at, token_expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (name, role.value, team, _hash(token), now.isoformat(), self._expiry(now)),
             )
         self._loaded_at = None
         return token
+
+    def rotate_token(self, name: str, now: datetime) -> tuple[str, datetime]:
+        """A new token for the user (the old one stops working at once), and when it expires."""
+        if self.get(name) is None:
+            raise UserError(f"no user {name}")
+        token = secrets.token_urlsafe(24)
+        with self.db.transaction():
+            self.db.execute(
+                "UPDATE users SET token_hash = ?, token_expires_at = ? WHERE name = ?",
+                (_hash(token), self._expiry(now), name),
+            )
+        self._loaded_at = None
+        return token, now + self.token_lifetime
+
+    def token_expires_at(self, name: str) -> datetime | None:
+        rows = self.db.report_read("SELECT token_expires_at FROM users WHERE name = ?", (name,))
+        return datetime.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
+
+    def check_token(self, token: str, now: datetime) -> tuple[User | None, str]:
+        """The token's user, or None and why it is refused (unknown, expired, revoked)."""
+        rows = self.db.report_read(
+            f"SELECT {USER_COLUMNS}, token_expires_at FROM users WHERE token_hash = ?",
+            (_hash(token),),
+        )
+        if not rows:
+            return None, "the bearer token is not valid"
+        user, expires = _user(rows[0][:-1]), rows[0][-1]
+        if not user.active:
+            return None, f"the bearer token was revoked: {user.name} is deactivated"
+        if expires is not None and datetime.fromisoformat(expires) <= now:
+            return None, (f"the bearer token expired on {expires}; an admin issues a new one "
+                          f"(salesledger users token {user.name} --rotate)")  # fmt: skip
+        return user, ""
+
+    def _expiry(self, now: datetime) -> str:
+        return (now + self.token_lifetime).isoformat()
 
     def set_team(self, name: str, team: str | None) -> None:
         with self.db.transaction():
@@ -131,9 +175,9 @@ class UserDirectory:
         return [Member(u.name, u.role.value, u.team, frozenset(u.tags), u.active)
                 for u in self._directory().values()]  # fmt: skip
 
-    def authenticate(self, token: str) -> User | None:
-        user = self._one(f"SELECT {USER_COLUMNS} FROM users WHERE token_hash = ?", _hash(token))
-        return user if user is not None and user.active else None
+    def authenticate(self, token: str, now: datetime | None = None) -> User | None:
+        """The token's user if the token is valid now (see `check_token` for why not)."""
+        return self.check_token(token, now or datetime.now(UTC))[0]
 
     def get(self, name: str) -> User | None:
         return self._one(f"SELECT {USER_COLUMNS} FROM users WHERE name = ?", name)

@@ -102,9 +102,11 @@ def embedded_env(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], Path]:
 @pytest.fixture
 def container(tmp_path: Path, clock: FakeClock) -> Iterator[Container]:
     # Embedded mode, whatever the environment says (make test exports the services' URLs).
+    # tokens valid for ten years: the tests' simulated months must not sign anyone out
     settings = Settings(
-        data_dir=tmp_path / "data", claim_limit=3, database_url=None, kafka_bootstrap=None
-    )
+        data_dir=tmp_path / "data", claim_limit=3, database_url=None, kafka_bootstrap=None,
+        token_days=3650,
+    )  # fmt: skip
     built = build(settings, clock=clock)
     yield built
     built.close()

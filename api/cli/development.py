@@ -38,9 +38,14 @@ def run_demo_users(container: Container, args: argparse.Namespace) -> int:
     """Creates the demo users on first run; tokens are kept in the data directory to reprint."""
     tokens_file = container.settings.data_dir / DEMO_TOKENS_FILE
     lines = tokens_file.read_text().splitlines() if tokens_file.exists() else []
+    now = container.clock.now()
     for name, role, team in DEMO_USERS:
         if container.users.get(name) is None:
-            token = container.users.add(name, role, team, container.clock.now())
+            token = container.users.add(name, role, team, now)
+            lines.append(f"{name}\t{role.value}\t{team or '-'}\t{token}")
+        elif (container.users.token_expires_at(name) or now) <= now:
+            token, _ = container.users.rotate_token(name, now)  # expired: a new one to print
+            lines = [line for line in lines if not line.startswith(f"{name}\t")]
             lines.append(f"{name}\t{role.value}\t{team or '-'}\t{token}")
     tokens_file.write_text("".join(line + "\n" for line in lines))
     tokens_file.chmod(0o600)

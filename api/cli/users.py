@@ -1,9 +1,10 @@
-"""`salesledger users add|move|deactivate|reactivate|list`: the API's users, their teams,
+"""`salesledger users add|move|deactivate|reactivate|token|list`: the API's users, their teams,
 bearer tokens, and who is active."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from api.bootstrap import Container
 from api.departures import deactivate, reactivate
@@ -41,6 +42,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     back = users.add_parser("reactivate", help="let a deactivated user sign in again")
     back.add_argument("name")
     back.set_defaults(run=run_reactivate)
+    token = users.add_parser("token", help="when a user's token expires, or issue a new one")
+    token.add_argument("name")
+    token.add_argument(
+        "--rotate", action="store_true", help="print a new token; the old one stops working"
+    )
+    token.set_defaults(run=run_token)
     listing = users.add_parser("list", help="list users, roles, teams and who is active")
     listing.set_defaults(run=run_list)
 
@@ -79,6 +86,20 @@ def run_deactivate(container: Container, args: argparse.Namespace) -> int:
 def run_reactivate(container: Container, args: argparse.Namespace) -> int:
     reactivate(container, args.name)
     print(f"{args.name} may sign in again (what was handed over stays handed over)")
+    return 0
+
+
+def run_token(container: Container, args: argparse.Namespace) -> int:
+    users = container.users
+    if args.rotate:
+        token, expires = users.rotate_token(args.name, container.clock.now())
+        print(token)
+        print(f"valid until {expires.isoformat()}", file=sys.stderr)
+        return 0
+    if users.get(args.name) is None:
+        raise UserError(f"no user {args.name}")
+    expires = users.token_expires_at(args.name)
+    print(f"{args.name}'s token is valid until {expires.isoformat() if expires else 'revoked'}")
     return 0
 
 
