@@ -32,6 +32,8 @@ def set_target(year: Year, body: SetTarget, call: CallDep) -> JSONResponse:
             raise ApiProblem(422, "Invalid Value", "company is required", "company")
         amounts = body.model_dump()
     else:
+        if body.company is not None or body.by_month is not None:  # before looking the year up
+            raise ApiProblem(403, "Forbidden", "only an admin sets the company's target", "company")
         amounts = _within_team(call.user, _current(app, year), body, call.teams)
     return call.run(lambda: app.set_target(call.ctx, year, **amounts))
 
@@ -59,8 +61,6 @@ def _within_team(
     user: User, target: SalesTarget, body: SetTarget, teams: dict[str, str | None]
 ) -> dict[str, Any]:
     """A manager's amounts merged into the year's target: only their team and its reps."""
-    if body.company is not None or body.by_month is not None:
-        raise ApiProblem(403, "Forbidden", "only an admin sets the company's target", "company")
     for team in body.by_team or {}:
         if team != user.team:
             raise ApiProblem(403, "Forbidden", f"{team} is not your team", "by_team")
