@@ -75,7 +75,7 @@ def create_app(
         leads, opportunities, history, reports, management, pipelines, targets, rules, users,
         alerts, schemas,
     ):  # fmt: skip
-        app.include_router(module.router)
+        app.include_router(module.router, responses=problems.PROBLEM_RESPONSES)
 
     @app.get("/health", tags=["service"])
     def health() -> dict:

@@ -171,10 +171,17 @@ def _replay(stored: StoredResponse | None, request_fingerprint: str) -> JSONResp
 
 async def command_call(
     request: Request,
-    authorization: Annotated[str | None, Header()] = None,
-    x_correlation_id: Annotated[str | None, Header()] = None,
-    if_match: Annotated[str | None, Header()] = None,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header(description="Bearer <token>")] = None,
+    x_correlation_id: Annotated[
+        str | None, Header(max_length=MAX_HEADER_TOKEN, description="ties the events together")
+    ] = None,
+    if_match: Annotated[
+        str | None, Header(pattern=r'^\s*((W/)?"?\d{1,9}"?|\*)?\s*$', description='"<version>"')
+    ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(min_length=1, max_length=MAX_HEADER_TOKEN, description="retries act once"),
+    ] = None,
 ) -> CommandCall:
     container: Container = request.app.state.container
     user = authenticated(container, authorization)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.claims import ClaimRefused
@@ -15,6 +16,36 @@ from domain.errors import DomainError, InvalidValue, NotAllowedNow, NotFound
 
 log = logging.getLogger("salesledger.api")
 PROBLEM_TYPE = "https://salesledger.dev/problems/"
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457 problem details), answered as application/problem+json."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = Field(
+        None, description="the fields at fault: [{field, message}]"
+    )
+    rule: str | None = Field(None, description="a refused claim: the claim policy's rule")
+    available_at: str | None = Field(None, description="a refused claim: when it becomes possible")
+
+
+def _answer(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description,
+            "content": {"application/problem+json": {}}}  # fmt: skip
+
+
+# Every route may answer these (documented in the OpenAPI document, each a problem+json body).
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _answer("no bearer token, or one that is unknown, expired or revoked"),
+    403: _answer("outside the caller's role or team"),
+    404: _answer("no such record"),
+    409: _answer("a business rule or the record's state refuses it now (If-Match, claims)"),
+    422: _answer("invalid input, naming the field"),
+    503: _answer("the database is unavailable for a moment: retry after Retry-After"),
+}
 
 
 class ApiProblem(Exception):
@@ -53,6 +84,8 @@ def problem(
 
 def _field_of(location: tuple[Any, ...]) -> str:
     parts = [str(p) for p in location]
+    if len(parts) == 2 and parts[0] == "header":  # "if-match" → "If-Match", as the contract has it
+        return "-".join(word.capitalize() for word in parts[1].replace("_", "-").split("-"))
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:]
     return ".".join(parts) or "body"
