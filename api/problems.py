@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -13,8 +15,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.claims import ClaimRefused
 from domain.errors import DomainError, InvalidValue, NotAllowedNow, NotFound
+from store.database import LOST, DatabaseUnavailable
 
 log = logging.getLogger("salesledger.api")
+RETRY_AFTER_SECONDS = 2
+# The store or the read models cannot be reached: the request did nothing, it may be retried.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    DatabaseUnavailable, *LOST, StoreOperationalError, StoreInterfaceError,
+)  # fmt: skip
 PROBLEM_TYPE = "https://salesledger.dev/problems/"
 
 
@@ -139,6 +147,15 @@ def install(app: FastAPI) -> None:
             return problem(422, "Invalid Request", detail, [{"field": "body", "message": detail}])
         # e.g. 405 with its Allow header
         return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
+
+    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        detail = "the database is unavailable for a moment; retry shortly"
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return problem(503, "Service Unavailable", detail, headers=retry)
+
+    for lost in UNAVAILABLE:
+        app.add_exception_handler(lost, unavailable)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     claim_limit: int = Field(
         default=50, ge=1, description="leads a rep may hold until an admin writes a claim policy"
     )
+    database_connect_timeout: int = Field(
+        default=2,
+        ge=1,
+        le=300,
+        description="PostgreSQL: seconds the store waits for a connection (the server away: "
+        "the API answers 503 after a few such waits)",
+    )
     token_days: int = Field(
         default=90, ge=1, le=3650, description="days a bearer token is valid from its issue"
     )
@@ -123,6 +130,9 @@ class Settings(BaseSettings):
                 "POSTGRES_PASSWORD": unquote(url.password or ""),
                 # Both modes save in one round trip through a database function.
                 "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+                # a command waits this long for a connection while the server is away (then
+                # 503): the library's default of 30 s, retried, held requests for minutes
+                "POSTGRES_CONNECT_TIMEOUT": str(self.database_connect_timeout),
             }
             | {
                 "APPLICATION_RECORDER_TOPIC": FUNCTION_RECORDER_TOPIC

@@ -5,6 +5,7 @@
 #   scripts/services.sh down   stop what this script started
 #   scripts/services.sh env    print the settings to export
 #   scripts/services.sh kafka-down | kafka-up   stop or start this project's own broker only
+#   scripts/services.sh postgres-down | postgres-up   the same for this project's PostgreSQL
 #
 # PostgreSQL comes from Debian's packages (installed if missing) as a cluster of its own on
 # 127.0.0.1:$PG_PORT. Kafka 4.x runs in KRaft mode (one combined broker and controller) from the
@@ -209,6 +210,11 @@ case "${1:-up}" in
   # This project's own broker, whatever SALESLEDGER_KAFKA_BOOTSTRAP names (the fault tests
   # restart it mid-run).
   kafka-down) kafka_down ;;
+  postgres-down) postgres_down ;;
+  postgres-up)
+    unset SALESLEDGER_DATABASE_URL
+    postgres_up
+    ;;
   kafka-up)
     unset SALESLEDGER_KAFKA_BOOTSTRAP
     kafka_up

@@ -24,19 +24,41 @@ WRITER_LOCKS = 0x5A1E
 READERS = 4
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached now (restarting, the network gone): try again shortly.
+    The connection that failed is replaced on the next use."""
+
+
+# What psycopg2 raises when the server went away or is not there (yet)
+LOST = (psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
 class Database:
-    """A DB-API connection behind a lock; statements use `?` placeholders on both backends."""
+    """A DB-API connection behind a lock; statements use `?` placeholders on both backends.
+    On PostgreSQL a connection the server dropped is opened again on its next use."""
 
     def __init__(
         self,
         connection: Any,
         placeholder: str = "?",
         open_reader: Callable[[], Any] | None = None,
+        reconnect: Callable[[], Any] | None = None,
     ) -> None:
-        self._connection = connection
+        self._raw_connection = connection
         self._placeholder = placeholder
         self._lock = threading.RLock()
         self._readers = _Readers(open_reader) if open_reader is not None else None
+        self._reconnect = reconnect
+
+    @property
+    def _connection(self) -> Any:
+        """The connection, opened again if the server dropped it (PostgreSQL)."""
+        if self._reconnect is not None and self._raw_connection.closed:
+            try:
+                self._raw_connection = self._reconnect()
+            except LOST as error:
+                raise DatabaseUnavailable(str(error).strip()) from error
+        return self._raw_connection
 
     @classmethod
     def sqlite(cls, path: str) -> Database:
@@ -48,7 +70,8 @@ class Database:
 
     @classmethod
     def postgres(cls, connect: Callable[[], Any]) -> Database:
-        return cls(connect(), placeholder="%s", open_reader=lambda: _postgres_reader(connect))
+        return cls(connect(), placeholder="%s", open_reader=lambda: _postgres_reader(connect),
+                   reconnect=connect)  # fmt: skip
 
     @property
     def is_postgres(self) -> bool:
@@ -61,8 +84,11 @@ class Database:
             try:
                 yield self
                 self._connection.commit()
+            except LOST as error:
+                _rollback_quietly(self._raw_connection)
+                raise DatabaseUnavailable(str(error).strip()) from error
             except BaseException:
-                self._connection.rollback()
+                _rollback_quietly(self._raw_connection)
                 raise
 
     def lock_for_writing(self, names: Sequence[str]) -> None:
@@ -154,9 +180,12 @@ class Database:
             return self._fetch(connection, statement, params)
 
     def _fetch(self, connection: Any, statement: str, params: Sequence[Any]) -> list[tuple]:
-        cursor = connection.cursor()
-        cursor.execute(self._sql(statement), tuple(params))
-        rows = cursor.fetchall()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(self._sql(statement), tuple(params))
+            rows = cursor.fetchall()
+        except LOST as error:
+            raise DatabaseUnavailable(str(error).strip()) from error
         cursor.close()
         return rows
 
@@ -164,7 +193,7 @@ class Database:
         # psycopg2 opens a transaction even for a SELECT; end it so the next read is fresh.
         if self.is_postgres:
             with self._lock:
-                self._connection.rollback()
+                _rollback_quietly(self._raw_connection)
 
     def columns_of(self, table: str) -> set[str]:
         """The names of a table's columns (inside whatever transaction is open)."""
@@ -215,13 +244,25 @@ class _Readers:
             try:
                 yield connection
             finally:
-                self._idle.put(connection)
+                if getattr(connection, "closed", False):  # the server dropped it: open anew
+                    with self._lock:
+                        self._all.remove(connection)
+                else:
+                    self._idle.put(connection)
 
     def close(self) -> None:
         with self._lock:
             for connection in self._all:
                 connection.close()
             self._all.clear()
+
+
+def _rollback_quietly(connection: Any) -> None:
+    """Ends the transaction; a connection the server dropped has none left to end."""
+    try:
+        connection.rollback()
+    except LOST:
+        pass
 
 
 def _sqlite_reader(path: str) -> Any:

@@ -69,8 +69,11 @@ def database_url(services) -> Iterator[str]:
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f"CREATE DATABASE {name}")
+    admin.close()
     url = urlunparse(urlparse(base)._replace(path="/" + name))
     yield url
+    admin = psycopg2.connect(base)  # a connection of its own: the test may restart the server
+    admin.autocommit = True
     drop_database(admin, name)
     admin.close()
 
