@@ -19,6 +19,7 @@ from typing import Any
 import psycopg2
 
 from api.idempotency import IdempotencyStore
+from api.oidc import IdentityProvider
 from api.progress import progress_bar
 from api.settings import Settings
 from api.users import UserDirectory
@@ -70,6 +71,8 @@ class Container:
     public_envelopes: Callable[..., Iterator[Envelope]]
     # embedded mode: the store's log delivered to the read models in this process
     follower: StoreFollower | None = None
+    # bearer JWTs of an identity provider, where SALESLEDGER_OIDC_* name one
+    identity_provider: IdentityProvider | None = None
 
     def after_command(self) -> None:
         """In-process delivery: a report reflects a command as soon as the command returns."""
@@ -135,6 +138,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
         publish=publish,
         public_envelopes=public_envelopes,
     )
+    if settings.oidc_issuer and settings.oidc_jwks_url:
+        container.identity_provider = IdentityProvider(settings)
     if settings.kafka_bootstrap is None:
         # No Kafka: the store's log is delivered to the projections in this process.
         container.follower = StoreFollower(app, docs, projections, publish, after_batch=audit.seal)

@@ -46,7 +46,12 @@ def authenticated(container: Container, authorization: str | None) -> User:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiProblem(401, "Unauthorized", "send Authorization: Bearer <token>", "Authorization")
-    user, refused = container.users.check_token(token.strip(), container.clock.now())
+    token = token.strip()
+    provider = container.identity_provider
+    if provider is not None and provider.looks_like_jwt(token):
+        user, refused = provider.user_of(token, container.users, container.clock.now())
+    else:
+        user, refused = container.users.check_token(token, container.clock.now())
     if user is None:
         raise ApiProblem(401, "Unauthorized", refused, "Authorization")
     return user

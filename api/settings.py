@@ -61,6 +61,14 @@ class Settings(BaseSettings):
         description="PostgreSQL: seconds the store waits for a connection (the server away: "
         "the API answers 503 after a few such waits)",
     )
+    oidc_issuer: str | None = Field(
+        default=None, description="accept bearer JWTs this identity provider issued (its iss)"
+    )
+    oidc_jwks_url: str | None = Field(default=None, description="the issuer's JWKS (its keys)")
+    oidc_audience: str | None = Field(default=None, description="the aud the JWTs must carry")
+    oidc_user_claim: str = Field(
+        default="preferred_username", description="the claim naming the SalesLedger user"
+    )
     token_days: int = Field(
         default=90, ge=1, le=3650, description="days a bearer token is valid from its issue"
     )
