@@ -40,7 +40,10 @@ router = APIRouter(prefix="/reports", tags=["management reports"])
 Filter = Annotated[str | None, Query(max_length=64)]
 Accept = Annotated[str | None, Header()]
 Rows = list[dict[str, Any]]
-MonthQuery = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+MonthQuery = Annotated[
+    str | None,
+    Query(pattern=r"^(19[7-9]\d|2[01]\d\d)-(0[1-9]|1[0-2])$", description="YYYY-MM, 1970-2199"),
+]
 
 
 def _answer(body: dict[str, Any], rows: Callable[[], Rows], accept: str | None) -> Response:

@@ -176,3 +176,9 @@ def test_money_is_bounded_so_that_it_reads_back_exactly(api, held):
     converted = api.as_("ryan").post(f"/leads/{held}/convert", exact).json()
     deal = api.as_("ryan").get(f"/opportunities/{converted['opportunity_id']}").json()
     assert deal["amount"] == 9999999999999.99
+
+
+@pytest.mark.parametrize("report", ["forecast-accuracy", "monthly-review"])
+def test_a_month_of_year_zero_is_422_not_500(api, report):
+    answer = api.as_("ada").get(f"/reports/{report}", month="0000-01")
+    assert answer.status_code == 422 and field_of(answer) == "month"
