@@ -1,6 +1,7 @@
 """Property: whatever the commands and however delivery is batched or repeated, the stored read
 models equal a fresh fold of every event in the store."""
 
+import contextlib
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -9,9 +10,10 @@ from hypothesis import strategies as st
 
 from consumers.in_process import StoreFollower
 from domain.application import SalesPipeline
-from domain.context import CommandContext
+from domain.context import SCHEDULER, CommandContext
 from domain.errors import DomainError
 from domain.followups import FollowUp
+from domain.rules import PoolRule
 from domain.scoring import Authority
 from projections.base import fold
 from projections.catalog import all_projections
@@ -46,6 +48,8 @@ operation = st.one_of(
     st.tuples(st.just("wait_hours"), st.integers(1, 200)),
     st.tuples(st.just("target"), st.integers(0, 1_000_000), st.sampled_from(REPS)),
     st.tuples(st.just("team"), st.sampled_from(REPS), st.sampled_from(["east", "west", None])),
+    st.tuples(st.just("pool_rules"), st.integers(1, 10)),
+    st.tuples(st.just("scheduler"), st.integers(0, 9)),
 )
 # The user directory's teams, before any team move is recorded.
 DIRECTORY = {"ryan": "east", "rita": "east", "will": "west", "maria": "east"}
@@ -80,6 +84,14 @@ def run(app: SalesPipeline, ops, follower: StoreFollower, snapshot=None) -> None
                 follower.run_once()
             elif kind == "team":
                 app.move_to_team(ctx, op[1], op[2], known_team=DIRECTORY.get(op[1]))
+            elif kind == "pool_rules":
+                app.write_pool_rules(ctx, [PoolRule("r", idle_days=op[1], warn_days=op[1] - 1)])
+            elif leads and kind == "scheduler":  # what a pass may do to a lead, now
+                lead, system = pick(leads, op[1]), CommandContext(SCHEDULER, now)
+                for timed in (app.warn_of_lead_return, app.return_lead_when_due):
+                    with contextlib.suppress(DomainError):
+                        timed(system, lead, DIRECTORY)
+                app.record_contact_overdue(system, lead)
             elif kind == "target":
                 app.set_target(ctx, 2026, company=Decimal(op[1]), by_rep={op[2]: op[1] // 4})
             elif kind == "snapshot":
