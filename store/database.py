@@ -7,7 +7,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg2
@@ -259,10 +259,8 @@ class _Readers:
 
 def _rollback_quietly(connection: Any) -> None:
     """Ends the transaction; a connection the server dropped has none left to end."""
-    try:
+    with suppress(LOST):
         connection.rollback()
-    except LOST:
-        pass
 
 
 def _sqlite_reader(path: str) -> Any:
