@@ -65,9 +65,13 @@ Key = Annotated[
 ]
 
 
+DECIMAL_TEXT = re.compile(r"-?\d+(\.\d+)?")
+
+
 def _json_number(value: Any) -> Any:
-    """Money is a JSON number: text (" 12 ") and booleans are refused, not read as numbers."""
-    if isinstance(value, bool | str):
+    """Money is a JSON number, or decimal text ("150000.50": exact, whatever the client's
+    floats); padded or other text (" 12 ", "1e5x") and booleans are refused, not guessed."""
+    if isinstance(value, bool) or (isinstance(value, str) and not DECIMAL_TEXT.fullmatch(value)):
         raise ValueError("must be a number")
     return value
 

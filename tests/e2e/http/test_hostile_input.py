@@ -47,6 +47,9 @@ def test_a_good_correction_still_passes(api, held):
     answer = api.as_("ryan").post(f"/leads/{held}/corrections", {"changes": changes})
     assert answer.status_code == 200, answer.text
     assert api.as_("ryan").get(f"/leads/{held}").json()["budget"] == 120000.5
+    as_text = {"changes": {"budget": "99999.25"}}  # decimal text is exact money too
+    assert api.as_("ryan").post(f"/leads/{held}/corrections", as_text).status_code == 200
+    assert api.as_("ryan").get(f"/leads/{held}").json()["budget"] == 99999.25
 
 
 def test_a_deal_links_only_a_lead_the_caller_holds(api, held):
