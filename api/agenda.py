@@ -8,9 +8,9 @@ from typing import Any
 
 from api.bootstrap import Container
 from api.users import User
-from domain.pool_clock import HeldLead, return_deadline
+from domain.pool_clock import return_deadline
 from projections.alerts import AlertScope, alerts
-from projections.deadlines import deals_to_follow_up, held_by
+from projections.deadlines import deals_to_follow_up, held_by, held_facts
 from projections.table_store import SqlTables
 
 AHEAD = timedelta(hours=24)  # follow-ups due within this
@@ -24,18 +24,19 @@ def agenda(container: Container, tables: SqlTables, user: User, now: datetime) -
     rules = app.pool_rules()
     follow_ups, returns, contacts = [], [], []
     for lead in leads:
+        facts = held_facts(user.name, lead["status"], lead["held_since"], lead["touched_at"],
+                           lead["tier"], lead["source"], team)  # fmt: skip
         planned = _time(lead["next_follow_up_at"])
         if planned is not None and planned <= now + AHEAD:
             follow_ups.append(_follow_up("lead", lead["lead_id"], lead["company"], planned, now))
-        deadline = return_deadline(_held(lead, user.name, team), rules)
+        deadline = return_deadline(facts, rules)
         if deadline is not None and deadline.due_at <= now + RETURN_NEAR:
             returns.append({"lead_id": lead["lead_id"], "company": lead["company"],
                             "return_due_at": deadline.due_at, "rule": deadline.rule,
                             "rule_version": deadline.rule_version,
                             "explained": deadline.explained()})  # fmt: skip
-        hours = app.rules.sla_hours(lead["tier"])
-        if hours is not None and lead["first_contact_at"] is None:
-            due = _time(lead["held_since"]) + timedelta(hours=hours)  # type: ignore[operator]
+        due = app.rules.contact_due(lead["tier"], facts.held_since)
+        if due is not None and lead["first_contact_at"] is None:
             contacts.append({"lead_id": lead["lead_id"], "company": lead["company"],
                              "tier": lead["tier"], "contact_due_at": due,
                              "state": "breached" if due < now else "pending"})  # fmt: skip
@@ -53,14 +54,6 @@ def agenda(container: Container, tables: SqlTables, user: User, now: datetime) -
 
 def _follow_up(kind: str, id_: Any, name: str, due: Any, now: datetime) -> dict[str, Any]:
     return {"kind": kind, "id": str(id_), "name": name, "due_at": due, "overdue": due < now}
-
-
-def _held(lead: dict[str, Any], rep: str, team: str | None) -> HeldLead:
-    return HeldLead(
-        holder=rep, status=lead["status"], held_since=_time(lead["held_since"]),
-        last_follow_up_at=_time(lead["touched_at"]), team=team, tier=lead["tier"],
-        source=lead["source"],
-    )  # fmt: skip
 
 
 def _time(text: str | None) -> datetime | None:

@@ -34,7 +34,7 @@ class SlaJob:
             self.tables(), by - timedelta(hours=min(hours))
         ):
             allowed = self.app.rules.sla_hours(tier)
-            due = datetime.fromisoformat(held_since) + timedelta(hours=allowed)
+            due = self.app.rules.contact_due(tier, datetime.fromisoformat(held_since))
             if due < by:
                 explained = (
                     f"record that {holder} missed the {allowed} h first contact with "

@@ -469,10 +469,7 @@ class Lead(SalesAggregate):
     def contact_due_at(self, rules: ScoringRules) -> datetime | None:
         """When the holder's first contact is due under the tier's SLA (high 24 h, medium 48 h
         from when they got the lead), or None where no SLA applies."""
-        hours = rules.sla_hours(self.tier)
-        if hours is None or self.held_since is None or not self.is_active:
-            return None
-        return self.held_since + timedelta(hours=hours)
+        return rules.contact_due(self.tier, self.held_since) if self.is_active else None
 
     def active_holder(self) -> str | None:
         """The rep whose workload this lead counts against, if any."""

@@ -1,5 +1,5 @@
-"""Writing the automation rules (pool rules, claim policy), reading those in force, and what
-they decide about a lead."""
+"""Writing the automation rules (pool, claims, assignment, nurture, alerts), reading those in
+force, and what the pool rules decide about a lead."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -72,6 +73,14 @@ class ScoringRules:
     def sla_hours(self, tier: str | None) -> int | None:
         """Hours allowed until first contact for a tier, or None where no SLA applies."""
         return dict(self.first_contact_sla_hours).get(tier or "")
+
+    def contact_due(self, tier: str | None, held_since: datetime | None) -> datetime | None:
+        """When the first contact with a lead of the tier is due, its rep having got it at
+        `held_since`; None where no SLA applies or nobody holds it."""
+        hours = self.sla_hours(tier)
+        if hours is None or held_since is None:
+            return None
+        return held_since + timedelta(hours=hours)
 
 
 DEFAULT_RULES = ScoringRules()

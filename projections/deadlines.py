@@ -54,12 +54,26 @@ def _range(column: str, statuses: str) -> str:
 
 def _idle(row: tuple) -> IdleLead:
     lead_id, holder, status, held_since, touched_at, tier, source, warned = row
-    facts = HeldLead(
-        holder=holder, status=status, held_since=datetime.fromisoformat(held_since),
-        last_follow_up_at=datetime.fromisoformat(touched_at), team=None, tier=tier,
-        source=source,
-    )  # fmt: skip
+    facts = held_facts(holder, status, held_since, touched_at, tier, source)
     return IdleLead(str(lead_id), facts, None if warned is None else datetime.fromisoformat(warned))
+
+
+def held_facts(
+    holder: str,
+    status: str,
+    held_since: str,
+    touched_at: str | None,
+    tier: str | None,
+    source: str | None,
+    team: str | None = None,
+) -> HeldLead:
+    """What a pool rule looks at, from a held lead's ledger row (`touched_at`: when its holder
+    got it or last followed it up)."""
+    return HeldLead(
+        holder=holder, status=status, held_since=datetime.fromisoformat(held_since),
+        last_follow_up_at=datetime.fromisoformat(touched_at or held_since), team=team,
+        tier=tier, source=source,
+    )  # fmt: skip
 
 
 def late_first_contacts(tables: SqlTables, held_before: datetime) -> list[tuple]:
