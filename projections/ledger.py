@@ -29,7 +29,10 @@ from projections.tables import Key, Row, Table, TableState
 
 # Raise it with any change to the tables or to what the fold puts in them: a deployment that
 # starts on tables of an older version rebuilds them from the store.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
+# The pool's order of tiers, as the pool's index and its queries write it (word for word: the
+# planner matches an indexed expression by its text).
+TIER_RANK = "CASE tier WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
 
 LEAD_STATE = (
     "source", "company", "industry", "region", "contact_name", "contact_title",
@@ -49,15 +52,22 @@ OPPORTUNITY_INTEGERS = frozenset({"version", "amount"})
 LEADS = Table(
     "rm_lead", ("lead_id",), ("version", "valid_from", *LEAD_STATE), LEAD_INTEGERS,
     # the scheduler finds its work through touched_at, held_since, nurtured_at and
-    # next_follow_up_at; the untouched high-value leads through (tier, valid_from)
-    indexes=(("status", "holder"), ("captured_at",), ("rep", "step"), ("touched_at",),
-             ("held_since",), ("nurtured_at",), ("next_follow_up_at",), ("tier", "valid_from")),
+    # next_follow_up_at; the untouched high-value leads through (tier, valid_from); the lead
+    # funnel through (rep, step) and, as of T, (valid_from, rep, step) alone
+    indexes=(("captured_at",), ("rep", "step"), ("touched_at",), ("held_since",),
+             ("nurtured_at",), ("next_follow_up_at",), ("tier", "valid_from"),
+             ("valid_from", "rep", "step")),
+    # the pool in its order (best tier, longest waiting), a page read without sorting it all
+    named_indexes=(("in_pool_order",
+                    ("status", "holder", f"({TIER_RANK})", "in_pool_since", "lead_id",
+                     "valid_from")),),
 )  # fmt: skip
 LEAD_HISTORY = Table(
     "rm_lead_history", ("lead_id", "version"), ("valid_from", "valid_to", *LEAD_STATE),
     LEAD_INTEGERS,
-    # the lead funnel as of T reads (valid_to, valid_from, rep, step) alone
-    indexes=(("valid_from",), ("status", "valid_to"), ("captured_at",),
+    # the lead funnel as of T reads (valid_to, valid_from, rep, step) alone; the versions of
+    # leads captured in a period that ended after T, (captured_at, valid_to) alone
+    indexes=(("valid_from",), ("status", "valid_to"), ("captured_at", "valid_to"),
              ("valid_to", "valid_from", "rep", "step")),
 )  # fmt: skip
 OPPORTUNITIES = Table(
@@ -68,8 +78,9 @@ OPPORTUNITIES = Table(
 OPPORTUNITY_HISTORY = Table(
     "rm_opportunity_history", ("opportunity_id", "version"),
     ("valid_from", "valid_to", *OPPORTUNITY_STATE), OPPORTUNITY_INTEGERS,
-    # "open at T" through (status, valid_to); "closed in the period" through closed_at
-    indexes=(("valid_from",), ("status", "valid_to"), ("closed_at",), ("lead_id",)),
+    # "open at T" through (status, valid_to); "closed in the period" through
+    # (closed_at, valid_to): as of T a report reads only the versions that ended after T
+    indexes=(("valid_from",), ("status", "valid_to"), ("closed_at", "valid_to"), ("lead_id",)),
 )  # fmt: skip
 PIPELINES = Table(
     "rm_pipeline", ("pipeline_id",), ("version", "product_line", "stages", "valid_from"),

@@ -32,6 +32,8 @@ class Table:
     columns: tuple[str, ...]
     integers: frozenset[str] = frozenset()
     indexes: tuple[tuple[str, ...], ...] = ()
+    # indexes with an expression among their columns, by a name of their own
+    named_indexes: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def all_columns(self) -> tuple[str, ...]:
@@ -69,7 +71,8 @@ class Table:
         return [f"DROP INDEX IF EXISTS {name}" for name, _ in self._named_indexes()]
 
     def _named_indexes(self) -> list[tuple[str, tuple[str, ...]]]:
-        return [(f"{self.name}_by_{'_'.join(index)}", index) for index in self.indexes]
+        plain = [(f"{self.name}_by_{'_'.join(index)}", index) for index in self.indexes]
+        return plain + [(f"{self.name}_{name}", index) for name, index in self.named_indexes]
 
 
 class TableState(Protocol):

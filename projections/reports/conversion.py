@@ -70,12 +70,11 @@ def lead_outcomes(
     at = moment(as_of)
     in_period, period_params = period("captured_at", since, until)
     leads, lead_params = rows_at("lead", at, "l", in_period, period_params)
-    opportunities, opp_params = rows_at("opportunity", at, "o", "lead_id IS NOT NULL")
+    deal, deal_params = _deal_status(at)
     rows = tables.read(
-        f"SELECT l.source, l.rep, l.first_contact_within_sla, l.status, o.status, "
-        "COALESCE(l.held_since, l.captured_at) "
-        f"FROM {leads} LEFT JOIN {opportunities} ON o.lead_id = l.lead_id",
-        [*lead_params, *opp_params],
+        f"SELECT l.source, l.rep, l.first_contact_within_sla, l.status, {deal}, "
+        f"COALESCE(l.held_since, l.captured_at) FROM {leads}",
+        [*deal_params, *lead_params],
     )
     return [
         LeadOutcome(
@@ -85,3 +84,17 @@ def lead_outcomes(
         # a lead counts for the team its rep was in when they took it
         if not (filters.rep or filters.team) or filters.matches(rep, None, teams, held_since)
     ]
+
+
+def _deal_status(at: str | None) -> tuple[str, list]:
+    """The status (at `at`) of the deal a lead `l` became, as a column: looked up by the lead
+    through the deals' lead_id indexes, a lead at a time (a lead becomes at most one deal),
+    rather than joined against every deal in force at the moment."""
+    if at is None:
+        return "(SELECT o.status FROM rm_opportunity o WHERE o.lead_id = l.lead_id)", []
+    return (
+        "(SELECT o.status FROM rm_opportunity o WHERE o.lead_id = l.lead_id "
+        "AND o.valid_from <= ? UNION ALL SELECT o.status FROM rm_opportunity_history o "
+        "WHERE o.lead_id = l.lead_id AND o.valid_to > ? AND o.valid_from <= ?)",
+        [at, at, at],
+    )

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from projections.filters import ReportFilter
+from projections.ledger import TIER_RANK
 from projections.report_rows import LEAD_STEPS, FunnelReport, FunnelStage, LeadFunnel, PoolLead
 from projections.reports.sql import (
     CENT,
@@ -18,8 +19,6 @@ from projections.reports.sql import (
 )
 from projections.table_store import SqlTables
 from projections.teams import TeamHistory
-
-TIER_ORDER = "CASE tier WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
 
 
 def funnel(
@@ -59,25 +58,36 @@ def funnel(
     steps = tables.read(*_lead_steps(at))
     reached = dict.fromkeys(LEAD_STEPS, 0)
     for rep, step, count in steps:
-        if filters.matches(rep, None, teams, at):
+        if count and filters.matches(rep, None, teams, at):
             for earlier in LEAD_STEPS[: LEAD_STEPS.index(step) + 1]:
-                reached[earlier] += count
+                reached[earlier] += int(count)
     return FunnelReport(stages, LeadFunnel(**reached))
 
 
 def _lead_steps(at: str | None) -> tuple[str, list]:
-    """Leads by rep and step, now or at `at`: the rows in force then, read as the versions
-    still current (valid_to NULL) and those that ended after `at`, each from the covering
-    index (valid_to, valid_from, rep, step) — not from every version since the first."""
+    """Leads by rep and step, now or at `at`. As of T: the counts now, less the current rows
+    begun after T, plus the versions in force at T that have ended since — each part read
+    from a covering index, so a past moment costs what changed since it, not a walk over
+    every lead with the moment checked row by row."""
     if at is None:
         return "SELECT rep, step, COUNT(*) FROM rm_lead GROUP BY rep, step", []
     return (
-        "SELECT rep, step, COUNT(*) FROM ("
-        "SELECT rep, step FROM rm_lead_history WHERE valid_to IS NULL AND valid_from <= ? "
-        "UNION ALL SELECT rep, step FROM rm_lead_history WHERE valid_to > ? AND valid_from <= ?"
+        "SELECT rep, step, SUM(n) FROM ("
+        "SELECT rep, step, COUNT(*) AS n FROM rm_lead GROUP BY rep, step "
+        "UNION ALL SELECT rep, step, -COUNT(*) FROM rm_lead WHERE valid_from > ? "
+        "GROUP BY rep, step "
+        "UNION ALL SELECT rep, step, COUNT(*) FROM rm_lead_history "
+        "WHERE valid_to > ? AND valid_from <= ? GROUP BY rep, step"
         ") AS in_force GROUP BY rep, step",
         [at, at, at],
     )
+
+
+POOL_COLUMNS = (
+    "lead_id, company, source, industry, region, contact_name, contact_title, contact_phone, "
+    "contact_email, score, tier, status, captured_at, in_pool_since, previous_rep"
+)
+WAITING = ("open", "qualified")  # the statuses of a lead that can wait in the pool
 
 
 def pool(
@@ -88,15 +98,18 @@ def pool(
     page: tuple[int, int] | None = None,
 ) -> list[PoolLead]:
     """Leads waiting in the pool (active, unheld), best tier first, then longest waiting;
-    `page` is (offset, limit), all of them when None."""
-    leads, params = rows_at("lead", moment(as_of), None, *_waiting(tier, source))
+    `page` is (offset, limit), all of them when None.
+
+    Each status's current rows come in the pool's order from its index, and SQL merges them
+    (with, as of T, the versions in force then that have ended since), so a page costs its
+    hundred rows, not a sort of the whole pool."""
+    parts, params = _waiting_parts(moment(as_of), POOL_COLUMNS + f", {TIER_RANK} AS tier_rank",
+                                   tier, source)  # fmt: skip
     rows = tables.read(
-        "SELECT lead_id, company, source, industry, region, contact_name, contact_title, "
-        "contact_phone, contact_email, score, tier, status, captured_at, in_pool_since, "
-        f"previous_rep FROM {leads} "
-        f"ORDER BY {TIER_ORDER}, in_pool_since, lead_id" + (" LIMIT ? OFFSET ?" if page else ""),
+        " UNION ALL ".join(parts) + " ORDER BY tier_rank, in_pool_since, lead_id"
+        + (" LIMIT ? OFFSET ?" if page else ""),
         [*params, page[1], page[0]] if page else params,
-    )
+    )  # fmt: skip
     return [
         PoolLead(
             id=r[0],
@@ -120,15 +133,33 @@ def pool_size(
     tables: SqlTables, as_of: datetime | None, tier: str | None = None, source: str | None = None
 ) -> int:
     """How many leads wait in the pool (with the same filters as `pool`)."""
-    leads, params = rows_at("lead", moment(as_of), None, *_waiting(tier, source))
-    return tables.read(f"SELECT COUNT(*) FROM {leads}", params)[0][0]
+    parts, params = _waiting_parts(moment(as_of), "COUNT(*) AS n", tier, source)
+    rows = tables.read(f"SELECT SUM(n) FROM ({' UNION ALL '.join(parts)}) AS counted", params)
+    return int(rows[0][0] or 0)
 
 
-def _waiting(tier: str | None, source: str | None) -> tuple[str, list]:
-    """The pool's condition: active and unheld, of the tier and source asked for."""
-    where, params = ["status IN ('open', 'qualified')", "holder IS NULL"], []
+def _waiting_parts(
+    at: str | None, columns: str, tier: str | None, source: str | None
+) -> tuple[list[str], list]:
+    """SELECTs of `columns` over the pool's leads, now or at `at`: the current rows of each
+    waiting status (each read from the pool's index, `status = ?` being its first column)
+    and, as of T, the versions in force then that have ended since."""
+    where, params = ["holder IS NULL"], []
     for column, value in (("tier", tier), ("source", source)):
         if value:
             where.append(f"{column} = ?")
             params.append(value)
-    return " AND ".join(where), params
+    condition = " AND ".join(where)
+    begun = " AND valid_from <= ?" if at else ""
+    parts, values = [], []
+    for status in WAITING:
+        parts.append(f"SELECT {columns} FROM rm_lead WHERE status = ? AND {condition}{begun}")
+        values += [status, *params, *([at] if at else [])]
+    if at:
+        marks = ", ".join("?" * len(WAITING))
+        parts.append(
+            f"SELECT {columns} FROM rm_lead_history WHERE status IN ({marks}) AND {condition} "
+            "AND valid_to > ? AND valid_from <= ?"
+        )
+        values += [*WAITING, *params, at, at]
+    return parts, values

@@ -9,11 +9,14 @@ from decimal import Decimal
 from typing import Any
 
 from domain.stages import DEFAULT_STAGES
+from projections.ledger import LEADS, OPPORTUNITIES
 from projections.pipelines import rank_among
 from projections.table_store import SqlTables
 
 IN_FORCE = "valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)"
 CENT = Decimal("0.01")
+# The columns a current row and a version of the history share (the history adds valid_to).
+CURRENT_COLUMNS = {"lead": LEADS.all_columns, "opportunity": OPPORTUNITIES.all_columns}
 
 
 def moment(as_of: datetime | None) -> str | None:
@@ -31,18 +34,23 @@ def rows_at(
     """The rows of leads or opportunities in force at `at` (the current rows when None) that
     meet `where` (with its `params`), as a FROM item named `alias`, with its parameters.
 
-    The condition is put inside, beside the interval, so that the history's indexes on it
-    serve: deals open at T are found through (status, valid_to), not by reading every
-    version in force at T."""
+    As of T they are the current rows begun by T (unchanged since) and the history's versions
+    that began by T and ended after it: a past moment costs what the current table costs plus
+    what changed since T, found through the history's (…, valid_to) indexes — never a walk
+    over every version still current. The condition goes inside each part, beside the
+    interval, so that the indexes on it serve."""
     alias = alias or kind
     condition = f"{where} AND " if where else ""
     if at is None:
         if not where:
             return f"rm_{kind} AS {alias}", []
         return f"(SELECT * FROM rm_{kind} WHERE {where}) AS {alias}", list(params)
+    columns = ", ".join(CURRENT_COLUMNS[kind])
     return (
-        f"(SELECT * FROM rm_{kind}_history WHERE {condition}{IN_FORCE}) AS {alias}",
-        [*params, at, at],
+        f"(SELECT {columns} FROM rm_{kind} WHERE {condition}valid_from <= ? "
+        f"UNION ALL SELECT {columns} FROM rm_{kind}_history "
+        f"WHERE {condition}valid_to > ? AND valid_from <= ?) AS {alias}",
+        [*params, at, *params, at, at],
     )
 
 
