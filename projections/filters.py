@@ -15,6 +15,15 @@ class ReportFilter:
     team: str | None = None
     product_line: str | None = None
 
+    def rows_of(
+        self, rows: list[tuple], teams: TeamHistory, rep: int, product_line: int, at: int
+    ) -> list[tuple]:
+        """The rows in the report, whose rep, product line and moment are at those places;
+        all of them at once when nothing is filtered (the common case, for thousands of rows)."""
+        if self.rep is None and self.team is None and self.product_line is None:
+            return rows
+        return [r for r in rows if self.matches(r[rep], r[product_line], teams, r[at])]
+
     def matches(
         self,
         rep: str | None,

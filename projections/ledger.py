@@ -54,7 +54,9 @@ LEADS = Table(
     # the scheduler finds its work through touched_at, held_since, nurtured_at and
     # next_follow_up_at; the untouched high-value leads through (tier, valid_from); the lead
     # funnel through (rep, step) and, as of T, (valid_from, rep, step) alone
-    indexes=(("captured_at",), ("rep", "step"), ("touched_at",), ("held_since",),
+    # lead conversion reads a period's leads from (captured_at, …) alone
+    indexes=(("captured_at", "source", "rep", "first_contact_within_sla", "status", "held_since",
+              "lead_id", "valid_from"), ("rep", "step"), ("touched_at",), ("held_since",),
              ("nurtured_at",), ("next_follow_up_at",), ("tier", "valid_from"),
              ("valid_from", "rep", "step")),
     # the pool in its order (best tier, longest waiting), a page read without sorting it all
@@ -72,8 +74,12 @@ LEAD_HISTORY = Table(
 )  # fmt: skip
 OPPORTUNITIES = Table(
     "rm_opportunity", ("opportunity_id",), ("version", "valid_from", *OPPORTUNITY_STATE),
-    OPPORTUNITY_INTEGERS, indexes=(("status", "stage"), ("closed_at",), ("lead_id",),
-                                   ("next_follow_up_at",), ("stage_since",)),
+    # closed-won finds a customer's earlier wins through (customer, status, closed_at), lead
+    # conversion a lead's deal's status through (lead_id, status, valid_from)
+    OPPORTUNITY_INTEGERS, indexes=(("status", "stage"), ("closed_at",),
+                                   ("lead_id", "status", "valid_from"),
+                                   ("next_follow_up_at",), ("stage_since",),
+                                   ("customer", "status", "closed_at")),
 )  # fmt: skip
 OPPORTUNITY_HISTORY = Table(
     "rm_opportunity_history", ("opportunity_id", "version"),

@@ -13,6 +13,7 @@ from projections.reports.sql import (
     closed_deals,
     moment,
     money,
+    period,
     rows_at,
 )
 from projections.table_store import SqlTables
@@ -67,9 +68,7 @@ def _won_deals(tables, as_of, since, until, filters, teams) -> list[dict[str, An
     )  # fmt: skip
     keys = ("owner", "product_line", "amount", "customer", "opened_at", "closed_at", "source",
             "captured_at", "id")  # fmt: skip
-    deals = [dict(zip(keys, r, strict=True)) for r in rows]
-    return [d for d in deals
-            if filters.matches(d["owner"], d["product_line"], teams, d["closed_at"])]  # fmt: skip
+    return [dict(zip(keys, r, strict=True)) for r in filters.rows_of(rows, teams, 0, 1, 5)]
 
 
 def sales_cycle(tables, as_of, since, until, filters, teams) -> SalesCycle:
@@ -111,22 +110,26 @@ class ClosedWon:
 
 
 def _grouped(deals: list[dict[str, Any]], group_of) -> list[GroupAmount]:
-    groups: dict[str, list] = {}
+    groups: dict[str, list[int]] = {}
     for deal in deals:
-        cell = groups.setdefault(group_of(deal), [0, Decimal(0)])
+        cell = groups.setdefault(group_of(deal), [0, 0])
         cell[0] += 1
-        cell[1] += money(deal["amount"])
-    return [GroupAmount(g, c[0], c[1]) for g, c in sorted(groups.items())]
+        cell[1] += deal["amount"] or 0  # in cents: exact, and an int adds faster than a Decimal
+    return [GroupAmount(g, c[0], money(c[1])) for g, c in sorted(groups.items())]
+
+
+def _total(deals: list[dict[str, Any]]) -> Decimal:
+    return money(sum(d["amount"] or 0 for d in deals))
 
 
 def closed_won(tables, as_of, since, until, filters, teams) -> ClosedWon:
     """Deals won in [since, until): by size band, product line, new or existing customer,
     days to close and lead source."""
     deals = _won_deals(tables, as_of, since, until, filters, teams)
-    first_win = _first_wins(tables, as_of)
+    first_win = _first_wins(tables, as_of, since, until)
     return ClosedWon(
         len(deals),
-        sum((money(d["amount"]) for d in deals), Decimal(0)),
+        _total(deals),
         _grouped(deals, lambda d: size_band(money(d["amount"]))),
         _grouped(deals, lambda d: d["product_line"]),
         _grouped(
@@ -142,13 +145,19 @@ def _days_to_close_band(deal: dict[str, Any]) -> str:
     return "< 30 days" if days < 30 else "≥ 30 days"
 
 
-def _first_wins(tables: SqlTables, as_of: datetime | None) -> dict[str, str]:
-    """Each customer's first won deal's close time (as things stood at `as_of`)."""
-    opportunities, params = rows_at("opportunity", moment(as_of))
+def _first_wins(tables: SqlTables, as_of: datetime | None, since, until) -> dict[str, str]:
+    """The first won deal's close time (as things stood at `as_of`) of each customer who won
+    a deal in [since, until): only those customers' deals are read, not every win ever."""
+    at = moment(as_of)
+    in_period, period_params = period("closed_at", since, until)
+    window, window_params = rows_at("opportunity", at, "w", f"{in_period} AND status = 'won'",
+                                    period_params)  # fmt: skip
+    opportunities, params = rows_at(
+        "opportunity", at, None,
+        f"status = 'won' AND customer IN (SELECT w.customer FROM {window})", window_params,
+    )  # fmt: skip
     rows = tables.read(
-        f"SELECT customer, MIN(closed_at) FROM {opportunities} WHERE status = 'won' "
-        "GROUP BY customer",
-        params,
+        f"SELECT customer, MIN(closed_at) FROM {opportunities} GROUP BY customer", params
     )
     return dict(rows)
 
@@ -169,11 +178,10 @@ def lost(tables, as_of, since, until, filters, teams) -> Lost:
         "o.owner, o.product_line, o.amount, o.lost_stage, o.lost_reason, o.competitor, o.closed_at",
     )  # fmt: skip
     keys = ("owner", "product_line", "amount", "stage", "reason", "competitor", "closed_at")
-    deals = [d for r in rows for d in [dict(zip(keys, r, strict=True))]
-             if filters.matches(d["owner"], d["product_line"], teams, d["closed_at"])]  # fmt: skip
+    deals = [dict(zip(keys, r, strict=True)) for r in filters.rows_of(rows, teams, 0, 1, 6)]
     return Lost(
         len(deals),
-        sum((money(d["amount"]) for d in deals), Decimal(0)),
+        _total(deals),
         _grouped(deals, lambda d: d["stage"] or "unknown"),
         _grouped(deals, lambda d: d["reason"] or "none given"),
         _grouped(deals, lambda d: d["competitor"] or "none named"),

@@ -50,6 +50,11 @@ def lead_conversion(
     ]
 
 
+# What an outcome needs of a lead: all of them in the current leads' (captured_at, …) index.
+OUTCOME_COLUMNS = ("lead_id", "source", "rep", "first_contact_within_sla", "status",
+                   "held_since", "captured_at")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class LeadOutcome:
     source: str
@@ -69,7 +74,7 @@ def lead_outcomes(
     """Each lead captured in [since, until), as far as it had gone at `as_of`."""
     at = moment(as_of)
     in_period, period_params = period("captured_at", since, until)
-    leads, lead_params = rows_at("lead", at, "l", in_period, period_params)
+    leads, lead_params = rows_at("lead", at, "l", in_period, period_params, OUTCOME_COLUMNS)
     deal, deal_params = _deal_status(at)
     rows = tables.read(
         f"SELECT l.source, l.rep, l.first_contact_within_sla, l.status, {deal}, "

@@ -30,9 +30,11 @@ def rows_at(
     alias: str | None = None,
     where: str = "",
     params: Sequence[Any] = (),
+    columns: Sequence[str] = (),
 ) -> tuple[str, list[Any]]:
     """The rows of leads or opportunities in force at `at` (the current rows when None) that
-    meet `where` (with its `params`), as a FROM item named `alias`, with its parameters.
+    meet `where` (with its `params`), as a FROM item named `alias`, with its parameters;
+    only `columns` when named (so that an index holding them all can answer alone).
 
     As of T they are the current rows begun by T (unchanged since) and the history's versions
     that began by T and ended after it: a past moment costs what the current table costs plus
@@ -41,14 +43,14 @@ def rows_at(
     interval, so that the indexes on it serve."""
     alias = alias or kind
     condition = f"{where} AND " if where else ""
+    selected = ", ".join(columns or CURRENT_COLUMNS[kind])
     if at is None:
         if not where:
             return f"rm_{kind} AS {alias}", []
-        return f"(SELECT * FROM rm_{kind} WHERE {where}) AS {alias}", list(params)
-    columns = ", ".join(CURRENT_COLUMNS[kind])
+        return f"(SELECT {selected} FROM rm_{kind} WHERE {where}) AS {alias}", list(params)
     return (
-        f"(SELECT {columns} FROM rm_{kind} WHERE {condition}valid_from <= ? "
-        f"UNION ALL SELECT {columns} FROM rm_{kind}_history "
+        f"(SELECT {selected} FROM rm_{kind} WHERE {condition}valid_from <= ? "
+        f"UNION ALL SELECT {selected} FROM rm_{kind}_history "
         f"WHERE {condition}valid_to > ? AND valid_from <= ?) AS {alias}",
         [*params, at, *params, at, at],
     )

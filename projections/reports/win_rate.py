@@ -51,8 +51,8 @@ def win_rate(
         k: {} for k in ("rep", "team", "product_line", "source")
     }
     won = lost = 0
-    for owner, line, lead_source, status, closed_at in rows:
-        if not filters.matches(owner, line, teams, closed_at) or (source and lead_source != source):
+    for owner, line, lead_source, status, closed_at in filters.rows_of(rows, teams, 0, 1, 4):
+        if source and lead_source != source:
             continue
         is_won = status == "won"
         won, lost = won + is_won, lost + (not is_won)
