@@ -55,14 +55,16 @@ LEADS = Table(
     # next_follow_up_at; the untouched high-value leads through (tier, valid_from); the lead
     # funnel through (rep, step) and, as of T, (valid_from, rep, step) alone
     # lead conversion reads a period's leads from (captured_at, …) alone
+    # the pool's size through (holder, status) alone
     indexes=(("captured_at", "source", "rep", "first_contact_within_sla", "status", "held_since",
-              "lead_id", "valid_from"), ("rep", "step"), ("touched_at",), ("held_since",),
-             ("nurtured_at",), ("next_follow_up_at",), ("tier", "valid_from"),
-             ("valid_from", "rep", "step")),
-    # the pool in its order (best tier, longest waiting), a page read without sorting it all
+              "lead_id", "valid_from"), ("holder", "status"), ("rep", "step"),
+             ("touched_at",), ("held_since",), ("nurtured_at",), ("next_follow_up_at",),
+             ("tier", "valid_from"), ("valid_from", "rep", "step")),
+    # the pool in its order (best tier, longest waiting), a page read without sorting it all;
+    # partial, since PostgreSQL keeps an index's order past `status = ?` but not past IS NULL
     named_indexes=(("in_pool_order",
-                    ("status", "holder", f"({TIER_RANK})", "in_pool_since", "lead_id",
-                     "valid_from")),),
+                    ("status", f"({TIER_RANK})", "in_pool_since", "lead_id", "valid_from"),
+                    "holder IS NULL"),),
 )  # fmt: skip
 LEAD_HISTORY = Table(
     "rm_lead_history", ("lead_id", "version"), ("valid_from", "valid_to", *LEAD_STATE),

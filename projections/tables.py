@@ -32,8 +32,9 @@ class Table:
     columns: tuple[str, ...]
     integers: frozenset[str] = frozenset()
     indexes: tuple[tuple[str, ...], ...] = ()
-    # indexes with an expression among their columns, by a name of their own
-    named_indexes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # indexes with an expression among their columns, by a name of their own: (name, columns,
+    # the condition of a partial index or "")
+    named_indexes: tuple[tuple[str, tuple[str, ...], str], ...] = ()
 
     @property
     def all_columns(self) -> tuple[str, ...]:
@@ -64,15 +65,18 @@ class Table:
     def index_statements(self) -> list[str]:
         return [
             f"CREATE INDEX IF NOT EXISTS {name} ON {self.name} ({', '.join(index)})"
-            for name, index in self._named_indexes()
+            + (f" WHERE {where}" if where else "")
+            for name, index, where in self._named_indexes()
         ]
 
     def drop_index_statements(self) -> list[str]:
-        return [f"DROP INDEX IF EXISTS {name}" for name, _ in self._named_indexes()]
+        return [f"DROP INDEX IF EXISTS {name}" for name, _, _ in self._named_indexes()]
 
-    def _named_indexes(self) -> list[tuple[str, tuple[str, ...]]]:
-        plain = [(f"{self.name}_by_{'_'.join(index)}", index) for index in self.indexes]
-        return plain + [(f"{self.name}_{name}", index) for name, index in self.named_indexes]
+    def _named_indexes(self) -> list[tuple[str, tuple[str, ...], str]]:
+        plain = [(f"{self.name}_by_{'_'.join(index)}", index, "") for index in self.indexes]
+        return plain + [
+            (f"{self.name}_{n}", index, where) for n, index, where in self.named_indexes
+        ]
 
 
 class TableState(Protocol):

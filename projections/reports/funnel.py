@@ -88,6 +88,7 @@ POOL_COLUMNS = (
     "contact_email, score, tier, status, captured_at, in_pool_since, previous_rep"
 )
 WAITING = ("open", "qualified")  # the statuses of a lead that can wait in the pool
+POOL_ORDER = "tier_rank, in_pool_since, lead_id"
 
 
 def pool(
@@ -103,10 +104,11 @@ def pool(
     Each status's current rows come in the pool's order from its index, and SQL merges them
     (with, as of T, the versions in force then that have ended since), so a page costs its
     hundred rows, not a sort of the whole pool."""
+    first = page[0] + page[1] if page else None
     parts, params = _waiting_parts(moment(as_of), POOL_COLUMNS + f", {TIER_RANK} AS tier_rank",
-                                   tier, source)  # fmt: skip
+                                   tier, source, first)  # fmt: skip
     rows = tables.read(
-        " UNION ALL ".join(parts) + " ORDER BY tier_rank, in_pool_since, lead_id"
+        " UNION ALL ".join(parts) + f" ORDER BY {POOL_ORDER}"
         + (" LIMIT ? OFFSET ?" if page else ""),
         [*params, page[1], page[0]] if page else params,
     )  # fmt: skip
@@ -132,34 +134,63 @@ def pool(
 def pool_size(
     tables: SqlTables, as_of: datetime | None, tier: str | None = None, source: str | None = None
 ) -> int:
-    """How many leads wait in the pool (with the same filters as `pool`)."""
-    parts, params = _waiting_parts(moment(as_of), "COUNT(*) AS n", tier, source)
-    rows = tables.read(f"SELECT SUM(n) FROM ({' UNION ALL '.join(parts)}) AS counted", params)
+    """How many leads wait in the pool (with the same filters as `pool`). As of T: how many
+    wait now, less those whose current row began after T, plus the versions waiting at T
+    that have ended since — each part found through a small index range."""
+    at = moment(as_of)
+    condition, params = _waiting_condition(tier, source)
+    marks = ", ".join("?" * len(WAITING))
+    waiting = f"status IN ({marks}) AND {condition}"
+    now = f"SELECT COUNT(*) AS n FROM rm_lead WHERE {waiting}"
+    if at is None:
+        return int(tables.read(now, [*WAITING, *params])[0][0])
+    rows = tables.read(
+        f"SELECT SUM(n) FROM ({now} "
+        # the condition inside COUNT, so that only valid_from chooses the index (the newest rows)
+        f"UNION ALL SELECT -COUNT(CASE WHEN {waiting} THEN 1 END) FROM rm_lead "
+        "WHERE valid_from > ? "
+        f"UNION ALL SELECT COUNT(*) FROM rm_lead_history WHERE {waiting} "
+        "AND valid_to > ? AND valid_from <= ?) AS counted",
+        [*WAITING, *params, *WAITING, *params, at, *WAITING, *params, at, at],
+    )
     return int(rows[0][0] or 0)
 
 
-def _waiting_parts(
-    at: str | None, columns: str, tier: str | None, source: str | None
-) -> tuple[list[str], list]:
-    """SELECTs of `columns` over the pool's leads, now or at `at`: the current rows of each
-    waiting status (each read from the pool's index, `status = ?` being its first column)
-    and, as of T, the versions in force then that have ended since."""
+def _waiting_condition(tier: str | None, source: str | None) -> tuple[str, list]:
+    """Unheld, of the tier and source asked for."""
     where, params = ["holder IS NULL"], []
     for column, value in (("tier", tier), ("source", source)):
         if value:
             where.append(f"{column} = ?")
             params.append(value)
-    condition = " AND ".join(where)
+    return " AND ".join(where), params
+
+
+def _waiting_parts(
+    at: str | None, columns: str, tier: str | None, source: str | None, first: int | None
+) -> tuple[list[str], list]:
+    """SELECTs of `columns` over the pool's leads, now or at `at`: the current rows of each
+    waiting status (each read from the pool's index, `status = ?` being its first column)
+    and, as of T, the versions in force then that have ended since. With `first`, each part
+    is its first rows in the pool's order (in a subquery: SQLite takes no ORDER BY in a part
+    of a UNION), which the index gives without a sort."""
+    condition, params = _waiting_condition(tier, source)
     begun = " AND valid_from <= ?" if at else ""
     parts, values = [], []
+
+    def add(select: str, select_params: list) -> None:
+        if first is None:
+            parts.append(select)
+            values.extend(select_params)
+        else:
+            parts.append(f"SELECT * FROM ({select} ORDER BY {POOL_ORDER} LIMIT ?) AS p{len(parts)}")
+            values.extend([*select_params, first])
+
     for status in WAITING:
-        parts.append(f"SELECT {columns} FROM rm_lead WHERE status = ? AND {condition}{begun}")
-        values += [status, *params, *([at] if at else [])]
+        add(f"SELECT {columns} FROM rm_lead WHERE status = ? AND {condition}{begun}",
+            [status, *params, *([at] if at else [])])  # fmt: skip
     if at:
         marks = ", ".join("?" * len(WAITING))
-        parts.append(
-            f"SELECT {columns} FROM rm_lead_history WHERE status IN ({marks}) AND {condition} "
-            "AND valid_to > ? AND valid_from <= ?"
-        )
-        values += [*WAITING, *params, at, at]
+        add(f"SELECT {columns} FROM rm_lead_history WHERE status IN ({marks}) AND {condition} "
+            "AND valid_to > ? AND valid_from <= ?", [*WAITING, *params, at, at])  # fmt: skip
     return parts, values
