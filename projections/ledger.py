@@ -88,7 +88,8 @@ OPPORTUNITY_HISTORY = Table(
     ("valid_from", "valid_to", *OPPORTUNITY_STATE), OPPORTUNITY_INTEGERS,
     # "open at T" through (status, valid_to); "closed in the period" through
     # (closed_at, valid_to): as of T a report reads only the versions that ended after T
-    indexes=(("valid_from",), ("status", "valid_to"), ("closed_at", "valid_to"), ("lead_id",)),
+    indexes=(("valid_from",), ("status", "valid_to"), ("closed_at", "valid_to"),
+             ("lead_id", "valid_to", "valid_from", "status")),
 )  # fmt: skip
 PIPELINES = Table(
     "rm_pipeline", ("pipeline_id",), ("version", "product_line", "stages", "valid_from"),

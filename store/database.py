@@ -277,6 +277,10 @@ def _sqlite_reader(path: str) -> Any:
 def _postgres_reader(connect: Callable[[], Any]) -> Any:
     connection = connect()
     connection.set_session(readonly=True, autocommit=True)  # each statement sees the latest
+    with connection.cursor() as cursor:
+        # A report's query of a few thousand rows is costed above jit_above_cost, and compiling
+        # it (15 ms and more) takes longer than running it: reports never gain from the JIT.
+        cursor.execute("SET jit = off")
     return connection
 
 

@@ -149,7 +149,7 @@ def _first_wins(tables: SqlTables, as_of: datetime | None, since, until) -> dict
     """The first won deal's close time (as things stood at `as_of`) of each customer who won
     a deal in [since, until): only those customers' deals are read, not every win ever."""
     at = moment(as_of)
-    in_period, period_params = period("closed_at", since, until)
+    in_period, period_params = period("closed_at", since, until, as_of)
     window, window_params = rows_at("opportunity", at, "w", f"{in_period} AND status = 'won'",
                                     period_params)  # fmt: skip
     opportunities, params = rows_at(

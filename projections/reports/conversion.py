@@ -73,7 +73,7 @@ def lead_outcomes(
 ) -> list[LeadOutcome]:
     """Each lead captured in [since, until), as far as it had gone at `as_of`."""
     at = moment(as_of)
-    in_period, period_params = period("captured_at", since, until)
+    in_period, period_params = period("captured_at", since, until, as_of)
     leads, lead_params = rows_at("lead", at, "l", in_period, period_params, OUTCOME_COLUMNS)
     deal, deal_params = _deal_status(at)
     rows = tables.read(

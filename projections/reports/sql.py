@@ -124,7 +124,12 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def period(column: str, since: datetime | None, until: datetime | None) -> tuple[str, list]:
+def period(
+    column: str, since: datetime | None, until: datetime | None, as_of: datetime | None = None
+) -> tuple[str, list]:
+    """`column` in [since, until) and, as of a moment, not after it: what had not happened by
+    then is not in the rows in force then anyway, but the bound keeps the index range of a
+    past period from running on to today."""
     clauses, params = [f"{column} IS NOT NULL"], []
     if since is not None:
         clauses.append(f"{column} >= ?")
@@ -132,6 +137,9 @@ def period(column: str, since: datetime | None, until: datetime | None) -> tuple
     if until is not None:
         clauses.append(f"{column} < ?")
         params.append(moment(until))
+    if as_of is not None and (until is None or as_of < until):
+        clauses.append(f"{column} <= ?")
+        params.append(moment(as_of))
     return " AND ".join(clauses), params
 
 
@@ -145,7 +153,7 @@ def closed_deals(
 ) -> list[tuple]:
     """Deals closed (won or lost, as `status` says) in [since, until), as they stood at
     `as_of`, with their lead's source and capture time joined."""
-    in_period, period_params = period("closed_at", since, until)
+    in_period, period_params = period("closed_at", since, until, as_of)
     marks = ", ".join("?" * len(status))
     opportunities, params = rows_at(
         "opportunity", moment(as_of), "o", f"{in_period} AND status IN ({marks})",
