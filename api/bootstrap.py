@@ -43,6 +43,7 @@ from projections.rebuild import rebuild
 from projections.replay import Rebuilt
 from projections.sql_store import SqlDocStore
 from store.audit import AuditTrail, protect_event_table
+from store.contact_keys import ContactKeys
 from store.database import Database, schema_lock
 from store.event_store import open_pipeline
 from store.log_reader import PublishedLog
@@ -111,8 +112,10 @@ def build(settings: Settings | None = None, clock: Clock | None = None) -> Conta
     else:
         db = Database.postgres(partial(psycopg2.connect, settings.database_url))
         store_db = db
+    with schema_lock(settings.database_url):
+        app.vault = ContactKeys(store_db)  # each lead's contact key, beside its events
     projections = all_projections(app.rules)
-    publish = partial(mask_personal_data, key=_pii_key(settings))
+    publish = partial(mask_personal_data, key=_pii_key(settings), vault=app.vault)
     public_envelopes = PublishedLog(app, publish)
     with schema_lock(settings.database_url):
         protect_event_table(app, store_db)

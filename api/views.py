@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.contact_vault import ERASED, ContactVault, revealed_contact
 from domain.leads import CONTACT_FIELDS, Lead
 from domain.opportunities import Opportunity
 from domain.published import PII_CONTACT_FIELDS, json_ready, mask_value
 
 
-def lead_view(lead: Lead, *, show_contact: bool) -> dict[str, Any]:
-    contact = dict(lead.contact)
+def lead_view(lead: Lead, *, show_contact: bool, vault: ContactVault) -> dict[str, Any]:
+    contact = revealed_contact(vault, lead.id, dict(lead.contact), fresh=True)
     if not show_contact:
         contact = {
-            f: (mask_value(f, str(v)) if v is not None and f in PII_CONTACT_FIELDS else v)
+            f: (mask_value(f, str(v)) if v not in (None, ERASED) and f in PII_CONTACT_FIELDS
+                else v)
             for f, v in contact.items()
-        }
+        }  # fmt: skip
     return json_ready(
         {
             "id": lead.id,
@@ -26,6 +28,7 @@ def lead_view(lead: Lead, *, show_contact: bool) -> dict[str, Any]:
             "region": lead.region,
             "contact": {f: contact.get(f) for f in CONTACT_FIELDS},
             "contact_masked": not show_contact,
+            "contact_erased": lead.contact_erased or any(v == ERASED for v in contact.values()),
             "budget": lead.budget,
             "need": lead.need,
             "status": lead.status.value,

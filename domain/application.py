@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.persistence import Transcoding
 
 from domain.base import SalesAggregate
+from domain.contact_vault import ContactVault, PlainVault, revealed_envelope
 from domain.lead_commands import LeadCommands
 from domain.leads import Lead
 from domain.opportunities import Opportunity
@@ -51,6 +52,8 @@ class SalesPipeline(LeadCommands, OpportunityCommands, TeamCommands, TimedComman
         self.claim_limit = claim_limit
         self.currency = currency
         self.roster = nobody  # the composition root gives it the user directory's
+        # contact details sealed with each lead's key; the composition root gives it the store's
+        self.vault: ContactVault = PlainVault()
 
     # --- queries on aggregates ---
 
@@ -75,5 +78,9 @@ class SalesPipeline(LeadCommands, OpportunityCommands, TeamCommands, TimedComman
         """A page of an aggregate's events, oldest first, as public envelopes (unmasked)."""
         current = self._get(kind, aggregate_id)
         events = self.events.get(aggregate_id, gt=after_version, lte=after_version + limit)
-        envelopes = [e for e in (envelope_of(event, None) for event in events) if e is not None]
+        envelopes = [
+            revealed_envelope(self.vault, e, fresh=True)
+            for e in (envelope_of(event, None) for event in events)
+            if e is not None
+        ]
         return HistoryPage(envelopes=envelopes, total=current.version)

@@ -27,11 +27,12 @@ class Data(BaseModel):
 class MaskedContact(BaseModel):
     """Contact details as published: masked, with keyed hashes to join on (no PII)."""
 
-    name: str | None = Field(None, description="masked, e.g. 'L***'")
-    title: str | None = None
+    name: str | None = Field(None, description="masked, e.g. 'L***'; None once erased")
+    title: str | None = Field(None, description="masked, e.g. 'C***'")
     phone: str | None = Field(None, description="masked, e.g. '***1234'")
     email: str | None = Field(None, description="masked, e.g. 'l***@acme.cn'")
     name_hash: str | None = Field(None, description="HMAC-SHA256 of the normalised value")
+    title_hash: str | None = None
     phone_hash: str | None = None
     email_hash: str | None = None
 
@@ -91,6 +92,13 @@ class LeadReturnedToPool(Data):
     due_at: datetime | None = Field(None, description="when it fell due (the return may be later)")
 
 
+class LeadContactErased(Data):
+    """The lead's contact details were erased (right to erasure): its key is deleted, so the
+    stored details can never be read again. Delete any copy of them you keep."""
+
+    fields: list[Literal["name", "title", "phone", "email"]]
+
+
 class LeadContactOverdue(Data):
     """The holder's first contact is later than the tier's SLA (high 24 h, medium 48 h)."""
 
@@ -146,7 +154,7 @@ class LeadConverted(Data):
 
 class LeadDetailsCorrected(Data):
     changes: dict[str, Any] = Field(
-        description="field path → new value; contact.name/phone/email masked, with a "
+        description="field path → new value; contact.name/title/phone/email masked, with a "
         "contact.<field>_hash beside each"
     )
 
@@ -296,7 +304,7 @@ DATA_MODELS: dict[str, type[Data]] = {
         OpportunityAmountChanged, OpportunityCloseDateChanged, OpportunityReassigned,
         OpportunityFollowedUp, OpportunityWon, OpportunityLost, OpportunityReopened,
         PipelineDefined, TargetSet, RepMovedToTeam, LeadReturnWarned, RulesChanged,
-        AlertRaised, AlertAcknowledged, LeadContactOverdue,
+        AlertRaised, AlertAcknowledged, LeadContactOverdue, LeadContactErased,
     )
 }  # fmt: skip
 

@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.base import SalesAggregate
+from domain.contact_vault import ContactVault
 from domain.context import CommandContext
 from domain.errors import NotAllowedNow, NotFound
 from domain.followups import FollowUp
@@ -36,13 +37,28 @@ class LeadCommands(RuleCommands, PipelineCommands):
 
     rules: ScoringRules
     currency: str
+    vault: ContactVault
 
     @command
     def capture_lead(self, ctx: CommandContext, **details: Any) -> CommandResult:
         """Captures a lead into the pool, or to the rep the first matching assignment rule
         chooses (saved with it: the rep's workload and the rule's round robin)."""
-        lead = Lead.capture(ctx, **details)
+        lead = Lead.capture(ctx, vault=self.vault, **details)
         return self._save(lead, *self._assign_by_rule(ctx, lead))
+
+    @command
+    def erase_contact(self, ctx: CommandContext, lead_id: UUID) -> CommandResult:
+        """Erases the lead's contact: `ContactErased` is recorded, then the lead's key deleted.
+        In that order, so that no erasure goes unrecorded: should the key outlive a crash in
+        between, asking again deletes it (the lead says it is erased; no second event)."""
+        lead = self._get_lead(lead_id, None)
+        if lead.contact_erased:
+            result = CommandResult(lead.id, lead.version, 0)
+        else:
+            lead.erase_contact(ctx)
+            result = self._save(lead)
+        self.vault.erase(lead.id, ctx.at.isoformat())
+        return result
 
     def _assign_by_rule(self, ctx: CommandContext, lead: Lead) -> list[SalesAggregate]:
         rules = self.assignment_rules()
@@ -277,7 +293,9 @@ class LeadCommands(RuleCommands, PipelineCommands):
         *,
         expected_version: int | None = None,
     ) -> CommandResult:
-        return self._change_lead(ctx, lead_id, expected_version, Lead.correct_details, changes)
+        return self._change_lead(
+            ctx, lead_id, expected_version, Lead.correct_details, changes, self.vault
+        )
 
     @command
     def convert_lead(

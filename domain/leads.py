@@ -6,11 +6,18 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from domain.base import SalesAggregate
 from domain.checks import require_non_negative, require_text
 from domain.claims import Workload, claim_refusal
+from domain.contact_vault import (
+    ERASED,
+    SEALED_FIELDS,
+    ContactVault,
+    revealed_changes,
+    sealed_contact,
+)
 from domain.context import CommandContext
 from domain.errors import InvalidValue, NotAllowedNow
 from domain.followups import FollowUp
@@ -74,6 +81,7 @@ class Lead(SalesAggregate):
             lead.nurtured_at = None
             lead.nurtured_from = None
             lead.contact_overdue_for = None
+            lead.contact_erased = False
 
     class Scored(SalesAggregate.Event):
         budget: Decimal
@@ -214,6 +222,18 @@ class Lead(SalesAggregate):
                 else:
                     setattr(lead, path, value)
 
+    class ContactErased(SalesAggregate.Event):
+        """The contact's personal data erased: its key deleted, its sealed values unreadable."""
+
+        fields: list[str]
+
+        def apply(self, lead: Lead) -> None:
+            lead.contact = {
+                f: (ERASED if f in self.fields and v is not None else v)
+                for f, v in lead.contact.items()
+            }
+            lead.contact_erased = True
+
     # State set by the events' apply(); declared for readers and type checkers only, since
     # class annotations would become constructor fields of the aggregate.
     if TYPE_CHECKING:
@@ -242,6 +262,7 @@ class Lead(SalesAggregate):
         nurtured_at: datetime | None  # when it went to nurture, while it is there
         nurtured_from: str | None  # the rep who held it then
         contact_overdue_for: datetime | None  # the first-contact deadline recorded as breached
+        contact_erased: bool  # its contact's personal data was erased
 
     # --- commands: the public method decides, the event's apply() records ---
 
@@ -253,6 +274,7 @@ class Lead(SalesAggregate):
         source: str,
         company: str,
         contact: dict[str, Any],
+        vault: ContactVault,
         industry: str | None = None,
         region: str | None = None,
         budget: Decimal | None = None,
@@ -266,14 +288,16 @@ class Lead(SalesAggregate):
         if unknown:
             raise InvalidValue(f"unknown contact field {sorted(unknown)[0]}", field="contact")
         require_non_negative(budget, "budget")
+        lead_id = uuid4()  # known before the event: the contact is sealed with the lead's key
         return cls._open(
             cls.Captured,
             ctx,
+            id=lead_id,
             source=source.strip(),
             company=company.strip(),
             industry=industry,
             region=region,
-            contact={k: contact.get(k) for k in CONTACT_FIELDS},
+            contact=sealed_contact(vault, lead_id, {k: contact.get(k) for k in CONTACT_FIELDS}),
             budget=budget,
             need=need,
             product_line=product_line,
@@ -433,7 +457,9 @@ class Lead(SalesAggregate):
         self._check_active()
         self._record(self.Converted, ctx, opportunity_id=opportunity_id)
 
-    def correct_details(self, ctx: CommandContext, changes: dict[str, Any]) -> None:
+    def correct_details(
+        self, ctx: CommandContext, changes: dict[str, Any], vault: ContactVault
+    ) -> None:
         unknown = set(changes) - set(CORRECTABLE_FIELDS)
         if unknown:
             raise InvalidValue(f"{sorted(unknown)[0]} cannot be corrected", field="changes")
@@ -447,10 +473,23 @@ class Lead(SalesAggregate):
             ):
                 raise InvalidValue("budget must be a number", field="changes.budget")
             require_non_negative(budget, "budget")
-        actual = {k: v for k, v in changes.items() if self._detail(k) != v}
+        if self.contact_erased and any(k.startswith("contact.") for k in changes):
+            raise LeadStatusConflict("the lead's contact was erased; capture it anew instead")
+        current = revealed_changes(vault, self.id, {k: self._detail(k) for k in changes})
+        actual = {k: v for k, v in changes.items() if current[k] != v}
         if not actual:
             raise InvalidValue("the corrections change nothing", field="changes")
+        contact = sealed_contact(
+            vault, self.id, {k.removeprefix("contact."): v for k, v in actual.items()
+                             if k.startswith("contact.")},
+        )  # fmt: skip
+        actual |= {f"contact.{k}": v for k, v in contact.items()}
         self._record(self.DetailsCorrected, ctx, changes=actual)
+
+    def erase_contact(self, ctx: CommandContext) -> None:
+        if self.contact_erased:
+            raise LeadStatusConflict("the lead's contact was erased already")
+        self._record(self.ContactErased, ctx, fields=list(SEALED_FIELDS))
 
     # --- queries ---
 

@@ -13,6 +13,13 @@ from uuid import UUID, uuid5
 
 from domain.alerts import Alert
 from domain.base import SalesAggregate
+from domain.contact_vault import (
+    ERASED,
+    SEALED_FIELDS,
+    ContactVault,
+    is_sealed,
+    revealed_envelope,
+)
 from domain.json_values import json_ready
 from domain.leads import Lead
 from domain.opportunities import Opportunity
@@ -34,6 +41,7 @@ PUBLIC_TYPES: dict[type[SalesAggregate.Event], str] = {
     Lead.ReturnedToPool: "LeadReturnedToPool",
     Lead.ReturnWarned: "LeadReturnWarned",
     Lead.ContactOverdue: "LeadContactOverdue",
+    Lead.ContactErased: "LeadContactErased",
     Lead.FollowedUp: "LeadFollowedUp",
     Lead.Qualified: "LeadQualified",
     Lead.Disqualified: "LeadDisqualified",
@@ -118,26 +126,37 @@ def aggregate_type_of(event_class: type) -> str:
 
 # --- personal data: contact details never leave the store in clear ---
 
-PII_CONTACT_FIELDS = ("name", "phone", "email")
+PII_CONTACT_FIELDS = SEALED_FIELDS  # name, title, phone, email
 
 
-def mask_personal_data(envelope: dict[str, Any], key: bytes) -> dict[str, Any]:
-    """The envelope with contact name, phone and email masked and a keyed hash to join on."""
+def mask_personal_data(
+    envelope: dict[str, Any], key: bytes, vault: ContactVault | None = None
+) -> dict[str, Any]:
+    """The envelope with the contact's name, title, phone and email masked and a keyed hash
+    beside each to join on. Sealed values are opened with `vault` first (an erased one is
+    published as None, with no hash)."""
+    if envelope["type"] not in ("LeadCaptured", "LeadDetailsCorrected"):
+        return envelope
+    if vault is not None:
+        envelope = revealed_envelope(vault, envelope)
     data = envelope["data"]
     if envelope["type"] == "LeadCaptured":
         data = {**data, "contact": _mask_contact(data.get("contact") or {}, key)}
-    elif envelope["type"] == "LeadDetailsCorrected":
+    else:
         changes = dict(data.get("changes") or {})
         for field in PII_CONTACT_FIELDS:
             path = f"contact.{field}"
-            original = changes.get(path)
-            if original is not None:
-                changes[path] = mask_value(field, str(original))
-                changes[f"{path}_hash"] = keyed_hash(key, str(original))
+            if path in changes:
+                original = _clear(changes[path])
+                changes[path] = None if original is None else mask_value(field, original)
+                changes[f"{path}_hash"] = None if original is None else keyed_hash(key, original)
         data = {**data, "changes": changes}
-    else:
-        return envelope
     return {**envelope, "data": data}
+
+
+def _clear(value: Any) -> str | None:
+    """A contact value that may be published masked: not None, not erased, not sealed."""
+    return None if value is None or value == ERASED or is_sealed(value) else str(value)
 
 
 def keyed_hash(key: bytes, value: str) -> str:
@@ -146,11 +165,11 @@ def keyed_hash(key: bytes, value: str) -> str:
 
 
 def _mask_contact(contact: Mapping[str, Any], key: bytes) -> dict[str, Any]:
-    masked: dict[str, Any] = {"title": contact.get("title")}
+    masked: dict[str, Any] = {}
     for field in PII_CONTACT_FIELDS:
-        value = contact.get(field)
-        masked[field] = None if value is None else mask_value(field, str(value))
-        masked[f"{field}_hash"] = None if value is None else keyed_hash(key, str(value))
+        value = _clear(contact.get(field))
+        masked[field] = None if value is None else mask_value(field, value)
+        masked[f"{field}_hash"] = None if value is None else keyed_hash(key, value)
     return masked
 
 

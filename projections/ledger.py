@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, ClassVar
 
+from domain.contact_vault import ERASED
 from domain.scoring import DEFAULT_RULES, ScoringRules
 from domain.targets import company_by_month, months_of, split
 from projections.base import Envelope
@@ -172,6 +173,7 @@ class LedgerProjection:
             "LeadReactivated": self._lead(_reactivated),
             "LeadConverted": self._lead(_converted),
             "LeadDetailsCorrected": self._lead(_corrected),
+            "LeadContactErased": self._contact_erased,
             "OpportunityOpened": self._opportunity_opened,
             "OpportunityStageChanged": self._opportunity(_stage_changed),
             "OpportunityAmountChanged": self._opportunity(_amount),
@@ -253,6 +255,20 @@ class LedgerProjection:
             )
 
         return handle
+
+    def _contact_erased(self, state: TableState, envelope: Envelope) -> None:
+        """The contact erased from the lead's current row and from every version of its
+        history (its versions stay, their other columns as they were); no sales activity."""
+        lead_id = envelope["aggregate_id"]
+        before = state.get(LEADS, (lead_id,))
+        if before is None:
+            return
+        for version in range(1, before["version"] + 1):
+            row = state.get(LEAD_HISTORY, (lead_id, version))
+            if row is not None:
+                state.put(LEAD_HISTORY, _erased(row))
+        state.put(LEADS, _erased(before))
+        self._lead(lambda row, _: row.update(_erased(row)), fact=False)(state, envelope)
 
     def _followed_up(self, row: Row, envelope: Envelope) -> None:
         _next_follow_up(row, envelope)
@@ -508,6 +524,11 @@ def _converted(row: Row, envelope: Envelope) -> None:
 
 
 CORRECTED_COLUMNS = {"source", "company", "industry", "region"}
+CONTACT_COLUMNS = ("contact_name", "contact_title", "contact_phone", "contact_email")
+
+
+def _erased(row: Row) -> Row:
+    return {**row, **{c: ERASED for c in CONTACT_COLUMNS if row[c] is not None}}
 
 
 def _corrected(row: Row, envelope: Envelope) -> None:

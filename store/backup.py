@@ -10,6 +10,7 @@ exports (`--after`) restore on top of it, in order.
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import typing
@@ -46,7 +47,21 @@ def export_lines(
         event = app.mapper.to_domain_event(notification)
         if (since and event.timestamp < since) or (until and event.timestamp > until):
             continue
-        yield json.dumps(_record(event, notification.topic, notification.id), ensure_ascii=False)
+        record = _record(event, notification.topic, notification.id)
+        if record["aggregate_type"] == "lead" and _carries_contact(record):
+            key, erased = app.vault.exported_key(event.originator_id)
+            record |= {"contact_erased": True} if erased else {"contact_key": key}
+        yield json.dumps(record, ensure_ascii=False)
+
+
+def _carries_contact(record: dict[str, Any]) -> bool:
+    """Whether an exported lead event holds contact details (sealed or, from before sealing
+    began, in clear) or is the erasure itself: its line then carries the lead's key, or says
+    the lead was erased, so that a restore opens (or keeps closed) what it holds."""
+    data = record["data"]
+    return record["type"] in ("LeadCaptured", "LeadContactErased") or any(
+        path.startswith("contact.") for path in data.get("changes") or {}
+    )
 
 
 def _record(event: Any, topic: str, position: int) -> dict[str, Any]:
@@ -89,20 +104,47 @@ def import_lines(app: SalesPipeline, lines: Iterable[str]) -> Imported:
     first, so a refused file writes nothing."""
     versions: dict[UUID, int] = {}
     stored: list[StoredEvent] = []
+    keys: dict[UUID, tuple[str | None, bool, str]] = {}
     # Into an empty store every aggregate starts at version 0: no need to ask for each one.
     empty_store = app.last_position() == 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            event = _event_from(json.loads(line, parse_float=Decimal))
+            record = json.loads(line, parse_float=Decimal)
+            event = _event_from(record)
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise ImportRefused(f"line {number}: not an exported event ({error})") from None
         _check_continues(app, versions, event, number, empty_store)
         stored.append(app.mapper.to_stored_event(event))
+        _keep_key(keys, record, number)
+    # the keys before the events they open (an erasure wins over a key seen earlier)
+    for lead_id, (key, erased, at) in keys.items():
+        app.vault.restore(lead_id, key, erased, at)
     for start in range(0, len(stored), WRITE_BATCH):
         app.recorder.insert_events(stored[start : start + WRITE_BATCH])
     return Imported(len(stored), app.last_position())
+
+
+def _keep_key(
+    keys: dict[UUID, tuple[str | None, bool, str]], record: dict[str, Any], number: int
+) -> None:
+    key, erased = record.get("contact_key"), record.get("contact_erased") is True
+    if key is None and not erased:
+        return
+    if key is not None and not _is_key(key):
+        raise ImportRefused(f"line {number}: contact_key is not a key (32 bytes, base64)")
+    lead_id = UUID(record["aggregate_id"])
+    known = keys.get(lead_id)
+    erased = erased or (known is not None and known[1])
+    keys[lead_id] = (None if erased else key, erased, record["occurred_at"])
+
+
+def _is_key(text: Any) -> bool:
+    try:
+        return isinstance(text, str) and len(base64.b64decode(text, validate=True)) == 32
+    except ValueError:
+        return False
 
 
 def _check_continues(

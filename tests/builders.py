@@ -164,3 +164,4 @@ def every_kind_of_event(app: SalesPipeline, ryan, maria, clock) -> None:
     app.record_contact_overdue(ryan(), hot)
     app.nurture_lead(ryan(), hot, reason="next year")
     app.reevaluate_lead(ryan(), hot, after=timedelta(0))
+    app.erase_contact(maria(), capture(app, maria(), company="Forget Me Ltd"))

@@ -12,6 +12,7 @@ from api.bootstrap import Container
 from api.cli.args import moment, not_negative
 from api.cli.schema_files import export_schemas
 from api.progress import progress_bar
+from domain.context import CommandContext
 from domain.errors import NotFound
 from domain.leads import Lead
 from domain.opportunities import Opportunity
@@ -47,6 +48,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     audit_verify.set_defaults(run=run_audit_verify)
     audit_seal = audit_commands.add_parser("seal", help="extend the log chain to the end now")
     audit_seal.set_defaults(run=run_audit_seal)
+
+    erase = commands.add_parser(
+        "erase-contact", help="erase a lead's contact details for good (right to erasure)"
+    )
+    erase.add_argument("lead_id", help="the id of the lead")
+    erase.add_argument("--by", default="admin", help="who asked for it (recorded)")
+    erase.set_defaults(run=run_erase_contact)
 
     schema = commands.add_parser("schema", help="event schemas for analytics consumers")
     schema_commands = schema.add_subparsers(title="schema")
@@ -91,6 +99,26 @@ def run_import(container: Container, args: argparse.Namespace) -> int:
     container.audit.seal()
     container.after_command()
     print(f"imported {imported.events} events; the store is at position {imported.last_position}")
+    return 0
+
+
+def run_erase_contact(container: Container, args: argparse.Namespace) -> int:
+    try:
+        lead_id = UUID(args.lead_id)
+    except ValueError:
+        print(f"salesledger: {args.lead_id!r} is not a lead id (a UUID)", file=sys.stderr)
+        return 2
+    now = container.clock.now()
+    try:
+        result = container.app.erase_contact(
+            CommandContext(args.by, now, f"erase-contact:{lead_id}"), lead_id
+        )
+    except NotFound:
+        print(f"salesledger: no lead {lead_id}", file=sys.stderr)
+        return 1
+    container.after_command()
+    print(f"the contact of lead {lead_id} is erased (lead at version {result.version}); "
+          "its events, their audit chain and every report stay as they were")  # fmt: skip
     return 0
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api import why
-from api.access import check_lead, check_lead_reader, check_manager
+from api.access import check_admin, check_lead, check_lead_reader, check_manager
 from api.commands import CallDep, CommandCall
 from api.dependencies import ContainerDep, UserDep
 from api.routers.queries import AsOf, VersionQuery, ledger, state_response, version_or_moment
@@ -170,6 +170,17 @@ def correct_lead(lead_id: UUID, body: CorrectLead, call: CallDep) -> JSONRespons
     )
 
 
+@router.post("/leads/{lead_id}/erase-contact")
+def erase_contact(lead_id: UUID, call: CallDep) -> JSONResponse:
+    """Erases the lead's contact details (name, title, phone, email) for good: their key is
+    deleted and `LeadContactErased` recorded. Events, audit chain and reports stay as they
+    were; every view shows the details as erased. Admin only; asked again, it answers the
+    same (and deletes a key a crash left behind)."""
+    check_admin(call.user, "erase a contact")
+    call.container.app.get_lead(lead_id)  # 404 for an unknown lead, before anything is done
+    return call.run(lambda: call.container.app.erase_contact(call.ctx, lead_id))
+
+
 @router.post("/leads/{lead_id}/convert", status_code=201)
 def convert_lead(lead_id: UUID, body: ConvertLead, call: CallDep) -> JSONResponse:
     """Opens an opportunity from the lead, owned by its holder."""
@@ -199,7 +210,7 @@ def get_lead(
     current = app.get_lead(lead_id)
     teams = container.users.teams()
     show_contact = check_lead_reader(user, current, teams)
-    view = lead_view(lead, show_contact=show_contact)
+    view = lead_view(lead, show_contact=show_contact, vault=app.vault)
     returning = app.return_deadline_of(lead, teams, app.pool_rules(as_of))
     view.update(json_ready({
         "return_due_at": returning and returning.due_at,

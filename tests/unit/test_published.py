@@ -88,5 +88,6 @@ def test_published_types_are_exactly_the_event_catalog_v1():
         "LeadReturnWarned",  # added with automation (pool rules)
         "AlertRaised", "AlertAcknowledged",  # added with automation, on <prefix>.alert.v1
         "LeadContactOverdue",  # added with automation (first-contact SLA)
+        "LeadContactErased",  # added with the right to erasure
     }  # fmt: skip
     assert set(PUBLIC_TYPES.values()) == catalog_v1

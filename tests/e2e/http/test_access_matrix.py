@@ -52,6 +52,7 @@ MATRIX: list[tuple[str, str, dict | None, tuple[int, ...]]] = [
     ("POST", "/leads/{P}/assign", {"rep": "rita"}, (403, 403, 403, 200, 403, 200, 401)),
     ("POST", "/leads/{P}/corrections", {"changes": {"company": "X"}}, ADMIN),
     ("POST", "/leads/{P}/convert", CONVERT, (403, 403, 403, 403, 403, 201, 401)),
+    ("POST", "/leads/{L}/erase-contact", None, ADMIN),
     ("GET", "/pool", None, EVERYONE),
     ("GET", "/opportunities/{O}", None, OWN),
     ("GET", "/opportunities/{O}/history", None, OWN),
