@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api import problems
 from api.bootstrap import Container, build, scheduler_of
+from api.responses import JSONResponse
 from api.routers import (
     alerts,
     history,
@@ -68,6 +69,7 @@ def create_app(
         version="1",
         description="Event-sourced B2B sales pipeline: leads, opportunities and their reports.",
         lifespan=lifespan,
+        default_response_class=JSONResponse,  # money exact (api.responses)
     )
     app.state.container = container
     problems.install(app)

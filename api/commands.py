@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from fastapi.responses import JSONResponse
 
 from api.access import check_rep_target
 from api.bootstrap import Container
@@ -21,6 +20,7 @@ from api.dependencies import (
 )
 from api.idempotency import StoredResponse
 from api.problems import ApiProblem
+from api.responses import JSONResponse
 from api.users import Role, User
 from domain.context import CommandContext
 from domain.published import json_ready

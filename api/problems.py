@@ -9,10 +9,10 @@ from eventsourcing.persistence import InterfaceError as StoreInterfaceError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.responses import JSONResponse
 from domain.claims import ClaimRefused
 from domain.errors import DomainError, InvalidValue, NotAllowedNow, NotFound
 from store.database import LOST, DatabaseUnavailable

@@ -8,11 +8,36 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+# A binary float holds any decimal of up to 15 significant digits exactly (its shortest repr
+# reads back the same digits); a longer one — a report's sum of many large amounts — would
+# lose cents in it, and is kept as its exact text.
+EXACT_AS_FLOAT = 15
+
+
+class ExactNumber(str):
+    """A decimal number too long for a float, as its exact text between two NULs: json.dumps
+    writes it as a string the API's JSON answers turn back into the bare number
+    (api.responses); `digits` is the number alone (CSV)."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, value: Decimal) -> ExactNumber:
+        return cls(f"\x00{format(value.normalize(), 'f')}\x00")
+
+    @property
+    def digits(self) -> str:
+        return self.strip("\x00")
+
 
 def json_ready(value: Any) -> Any:
     """Plain JSON values: money as a JSON number, times as UTC ISO-8601, ids as strings."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        if value == value.to_integral_value():
+            return int(value)
+        if len(value.normalize().as_tuple().digits) > EXACT_AS_FLOAT:
+            return ExactNumber.of(value)
+        return float(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):

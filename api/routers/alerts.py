@@ -6,12 +6,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 
 from api.agenda import agenda
 from api.commands import CallDep
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
+from api.responses import JSONResponse
 from api.routers.queries import ledger
 from api.users import User
 from domain.alerts import ALERT_KINDS

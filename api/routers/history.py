@@ -6,11 +6,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 
 from api.access import check_lead_reader, check_opportunity
 from api.bootstrap import Container
 from api.dependencies import ContainerDep, UserDep
+from api.responses import JSONResponse
 from domain.leads import Lead
 from domain.opportunities import Opportunity
 from domain.results import HistoryPage

@@ -6,12 +6,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 
 from api import why
 from api.access import check_admin, check_lead, check_lead_reader, check_manager
 from api.commands import CallDep, CommandCall
 from api.dependencies import ContainerDep, UserDep
+from api.responses import JSONResponse
 from api.routers.queries import AsOf, VersionQuery, ledger, state_response, version_or_moment
 from api.schemas import (
     AssignLead,

@@ -16,10 +16,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
+from api.responses import JSONResponse
 from api.routers.queries import (
     AsOf,
     Moment,
@@ -30,6 +31,7 @@ from api.routers.queries import (
     report_scope,
 )
 from api.users import Role
+from domain.json_values import ExactNumber
 from domain.published import json_ready
 from projections import ledger_reports
 from projections.filters import ReportFilter
@@ -49,7 +51,7 @@ MonthQuery = Annotated[
 def _answer(body: dict[str, Any], rows: Callable[[], Rows], accept: str | None) -> Response:
     """JSON, or the report's rows as CSV when the caller accepts text/csv (and not JSON)."""
     if accept and "text/csv" in accept and "application/json" not in accept:
-        table = [json_ready(r) for r in rows()]
+        table = [{k: _cell(v) for k, v in json_ready(r).items()} for r in rows()]
         out = io.StringIO()
         # every field of every row, in first-seen order (a report of several sections has
         # rows of several shapes; a row leaves the others' columns empty)
@@ -59,6 +61,10 @@ def _answer(body: dict[str, Any], rows: Callable[[], Rows], accept: str | None) 
         writer.writerows(table)
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
     return JSONResponse(json_ready(body))
+
+
+def _cell(value: Any) -> Any:
+    return value.digits if isinstance(value, ExactNumber) else value
 
 
 @dataclass(frozen=True)

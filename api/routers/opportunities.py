@@ -6,12 +6,12 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from api.access import check_manager, check_opportunity, may_handle
 from api.commands import CallDep, CommandCall
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
+from api.responses import JSONResponse
 from api.routers.queries import AsOf, VersionQuery, state_response, version_or_moment
 from api.schemas import (
     ChangeAmount,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from fastapi.responses import JSONResponse
 
 from api.access import check_admin
 from api.commands import CallDep
 from api.dependencies import ContainerDep, UserDep
+from api.responses import JSONResponse
 from api.routers.queries import AsOf
 from api.schemas import DefinePipeline
 from domain.published import json_ready

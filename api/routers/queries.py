@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Query
-from fastapi.responses import JSONResponse
 
 from api.access import scoped_filter
 from api.bootstrap import Container
 from api.problems import ApiProblem
+from api.responses import JSONResponse
 from api.schemas import UtcTime
 from api.users import User
 from projections.filters import ReportFilter

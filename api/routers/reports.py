@@ -6,9 +6,9 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
 
 from api.dependencies import ContainerDep, UserDep
+from api.responses import JSONResponse
 from api.routers.queries import (
     AsOf,
     Moment,

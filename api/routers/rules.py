@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from api.access import check_admin
 from api.commands import CallDep
 from api.dependencies import ContainerDep, UserDep
+from api.responses import JSONResponse
 from api.schemas import (
     AlertPolicyIn,
     AssignmentRulesIn,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from fastapi.responses import JSONResponse
 
 from api.access import check_manager
 from api.commands import CallDep
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
+from api.responses import JSONResponse
 from api.schemas import SetTarget
 from api.users import User
 from domain.errors import NotFound

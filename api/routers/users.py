@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from fastapi.responses import JSONResponse
 
 from api import departures
 from api.access import check_admin
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
+from api.responses import JSONResponse
 from api.schemas import Deactivate, TagsIn
 from api.users import User, UserError
 

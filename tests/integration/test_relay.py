@@ -106,7 +106,9 @@ def test_published_messages_follow_the_contract_and_carry_no_contact_details(
     relay.close()
     records = read_all(kafka, topic_prefix)
     assert [dict(r.headers)["type"] for r in records] == [
-        b"LeadCaptured", b"LeadDetailsCorrected", b"LeadContactErased"
+        b"LeadCaptured",
+        b"LeadDetailsCorrected",
+        b"LeadContactErased",
     ]
     record = records[0]
     assert record.topic == f"{topic_prefix}.lead.v1"
