@@ -72,12 +72,13 @@ def _lead_steps(at: str | None) -> tuple[str, list]:
     if at is None:
         return "SELECT rep, step, COUNT(*) FROM rm_lead GROUP BY rep, step", []
     return (
+        # the changes since T a row each, ungrouped: grouped, SQLite would read them through
+        # the (rep, step) index, every lead, instead of the few that valid_from finds
         "SELECT rep, step, SUM(n) FROM ("
         "SELECT rep, step, COUNT(*) AS n FROM rm_lead GROUP BY rep, step "
-        "UNION ALL SELECT rep, step, -COUNT(*) FROM rm_lead WHERE valid_from > ? "
-        "GROUP BY rep, step "
-        "UNION ALL SELECT rep, step, COUNT(*) FROM rm_lead_history "
-        "WHERE valid_to > ? AND valid_from <= ? GROUP BY rep, step"
+        "UNION ALL SELECT rep, step, -1 FROM rm_lead WHERE valid_from > ? "
+        "UNION ALL SELECT rep, step, 1 FROM rm_lead_history "
+        "WHERE valid_to > ? AND valid_from <= ?"
         ") AS in_force GROUP BY rep, step",
         [at, at, at],
     )

@@ -242,3 +242,12 @@ def test_an_erasure_in_one_process_reaches_the_views_of_another_at_once(
         assert other.app.vault.reveal(held_lead, "name", lead.contact["name"], fresh=True) == ERASED
     finally:
         other.close()
+
+
+def test_a_sealed_value_opens_only_for_its_own_lead_and_field(container, held_lead, maria):
+    other = capture(container.app, maria(), contact=CONTACT)
+    sealed = container.app.get_lead(held_lead).contact["email"]
+    vault = container.app.vault
+    assert vault.reveal(held_lead, "email", sealed, fresh=True) == "li@acme.cn"
+    assert vault.reveal(other, "email", sealed, fresh=True) == ERASED
+    assert vault.reveal(held_lead, "phone", sealed, fresh=True) == ERASED
