@@ -114,6 +114,9 @@ def main() -> None:
         container = build(settings)
         events = restore(container.app, log)
         rebuild_read_models(container, container.projections, None, jobs=1)
+        # a running store seals its log as it goes; a restored one is sealed once here, or the
+        # API's first delivery would seal a million events while reports wait behind it
+        container.audit.seal()
         last = container.db.read("SELECT MAX(at) FROM rm_activity")[0][0]
         month_back = (datetime.fromisoformat(last) - timedelta(days=30)).isoformat()
         live_since = (datetime.fromisoformat(last) - DEFAULT_PERIOD).isoformat()
