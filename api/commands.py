@@ -176,7 +176,8 @@ async def command_call(
         str | None, Header(max_length=MAX_HEADER_TOKEN, description="ties the events together")
     ] = None,
     if_match: Annotated[
-        str | None, Header(pattern=r'^\s*((W/)?"?\d{1,9}"?|\*)?\s*$', description='"<version>"')
+        str | None,
+        Header(pattern=r'^[ \t]*((W/)?"?\d{1,9}"?|\*)?[ \t]*$', description='"<version>"'),
     ] = None,
     idempotency_key: Annotated[
         str | None,
