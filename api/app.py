@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -79,12 +79,34 @@ def create_app(
     ):  # fmt: skip
         app.include_router(module.router, responses=problems.PROBLEM_RESPONSES)
 
+    app.openapi = _without_null_parameters(app.openapi)  # type: ignore[method-assign]
+
     @app.get("/health", tags=["service"])
     def health() -> dict:
         lag = container.follower.lag() if container.follower else {}
         return {"status": "ok", "position": container.app.last_position(), "projection_lag": lag}
 
     return app
+
+
+def _without_null_parameters(document_of: Callable[[], dict]) -> Callable[[], dict]:
+    """FastAPI's OpenAPI document, with each optional query or header parameter given as its
+    type alone: FastAPI writes `str | None` as "string or null", but a parameter is either sent
+    or not, and "null" sent as its text is no value (a generator took the document at its
+    word). The change is made once, on the document FastAPI keeps."""
+
+    def document() -> dict:
+        made = document_of()
+        for operation in (op for path in made["paths"].values() for op in path.values()):
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                kinds = [k for k in schema.get("anyOf", []) if k != {"type": "null"}]
+                if len(kinds) == 1 and len(schema["anyOf"]) == 2:
+                    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+                    parameter["schema"] = {**kinds[0], **rest}
+        return made
+
+    return document
 
 
 def _follow(container: Container, stop: threading.Event) -> None:
