@@ -27,13 +27,19 @@ def is_sealed(value: Any) -> bool:
 
 
 class ContactVault(Protocol):
-    def seal(self, lead_id: UUID, field: str, value: str) -> str:
-        """The value sealed with the lead's key (made at the first seal)."""
+    """Each call takes one lead's fields at once ({field: value}): its key is looked up once,
+    not once a field."""
+
+    def seal(self, lead_id: UUID, values: dict[str, str]) -> dict[str, str]:
+        """The values sealed with the lead's key (made at the first seal)."""
         ...
 
-    def reveal(self, lead_id: UUID, field: str, value: Any, *, fresh: bool = False) -> Any:
-        """The value in clear: opened when sealed, ERASED when the lead was erased (sealed or
-        not), as it is otherwise. `fresh` asks the key table, not a cache of it."""
+    def reveal(
+        self, lead_id: UUID, values: dict[str, Any], *, fresh: bool = False
+    ) -> dict[str, Any]:
+        """The values in clear: opened when sealed, ERASED when the lead was erased (sealed
+        or not), as they are otherwise; None stays None. `fresh` asks the key table, not a
+        cache of it."""
         ...
 
     def erase(self, lead_id: UUID, at: str) -> None:
@@ -56,15 +62,17 @@ class PlainVault:
     def __init__(self) -> None:
         self._erased: set[UUID] = set()
 
-    def seal(self, lead_id: UUID, field: str, value: str) -> str:
-        return value
+    def seal(self, lead_id: UUID, values: dict[str, str]) -> dict[str, str]:
+        return values
 
-    def reveal(self, lead_id: UUID, field: str, value: Any, *, fresh: bool = False) -> Any:
-        if value is None:
-            return None
-        if lead_id in self._erased or is_sealed(value):
-            return ERASED
-        return value
+    def reveal(
+        self, lead_id: UUID, values: dict[str, Any], *, fresh: bool = False
+    ) -> dict[str, Any]:
+        erased = lead_id in self._erased
+        return {
+            field: value if value is None or not (erased or is_sealed(value)) else ERASED
+            for field, value in values.items()
+        }
 
     def erase(self, lead_id: UUID, at: str) -> None:
         self._erased.add(lead_id)
@@ -79,33 +87,24 @@ class PlainVault:
 
 def sealed_contact(vault: ContactVault, lead_id: UUID, contact: dict[str, Any]) -> dict[str, Any]:
     """The contact with its personal fields sealed (None stays None)."""
-    return {
-        field: vault.seal(lead_id, field, value)
-        if field in SEALED_FIELDS and isinstance(value, str)
-        else value
-        for field, value in contact.items()
-    }
+    personal = {f: v for f, v in contact.items() if f in SEALED_FIELDS and isinstance(v, str)}
+    return {**contact, **vault.seal(lead_id, personal)} if personal else dict(contact)
 
 
 def revealed_contact(
     vault: ContactVault, lead_id: UUID, contact: dict[str, Any], *, fresh: bool = False
 ) -> dict[str, Any]:
-    return {
-        field: vault.reveal(lead_id, field, value, fresh=fresh) if field in SEALED_FIELDS else value
-        for field, value in contact.items()
-    }
+    personal = {f: v for f, v in contact.items() if f in SEALED_FIELDS}
+    return {**contact, **vault.reveal(lead_id, personal, fresh=fresh)} if personal else contact
 
 
 def revealed_changes(
     vault: ContactVault, lead_id: UUID, changes: dict[str, Any], *, fresh: bool = False
 ) -> dict[str, Any]:
     """A correction's changes with its contact paths (`contact.email`, …) in clear."""
-    return {
-        path: vault.reveal(lead_id, path.removeprefix("contact."), value, fresh=fresh)
-        if path.removeprefix("contact.") in SEALED_FIELDS and path.startswith("contact.")
-        else value
-        for path, value in changes.items()
-    }
+    fields = {p.removeprefix("contact."): v for p, v in changes.items() if p.startswith("contact.")}
+    opened = revealed_contact(vault, lead_id, fields, fresh=fresh)
+    return {**changes, **{f"contact.{f}": v for f, v in opened.items()}}
 
 
 def revealed_envelope(

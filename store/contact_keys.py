@@ -50,30 +50,41 @@ class ContactKeys:
 
     # --- the vault ---
 
-    def seal(self, lead_id: UUID, field: str, value: str) -> str:
-        key = self._key_for_sealing(lead_id)
-        nonce = os.urandom(_NONCE)
-        sealed = AESGCM(key).encrypt(nonce, value.encode(), _bound(lead_id, field))
-        return SEALED + base64.urlsafe_b64encode(nonce + sealed).decode()
+    def seal(self, lead_id: UUID, values: dict[str, str]) -> dict[str, str]:
+        cipher = AESGCM(self._key_for_sealing(lead_id))
+        sealed = {}
+        for field, value in values.items():
+            nonce = os.urandom(_NONCE)
+            text = cipher.encrypt(nonce, value.encode(), _bound(lead_id, field))
+            sealed[field] = SEALED + base64.urlsafe_b64encode(nonce + text).decode()
+        return sealed
 
-    def reveal(self, lead_id: UUID, field: str, value: Any, *, fresh: bool = False) -> Any:
-        if value is None:
-            return None
-        # a lead missing from the copy is one without a key or mark, unless its value is sealed
+    def reveal(
+        self, lead_id: UUID, values: dict[str, Any], *, fresh: bool = False
+    ) -> dict[str, Any]:
+        if all(value is None for value in values.values()):
+            return dict(values)
+        # a lead missing from the copy is one without a key or mark, unless a value is sealed
         # (its key may be newer than the copy): then the table is asked
-        sealed = is_sealed(value)
+        sealed = any(is_sealed(value) for value in values.values())
         known, key = self._lookup(str(lead_id), fresh=fresh, absent_is_final=not sealed)
-        if known and key is None:
-            return ERASED  # erased: sealed or (from before sealing) in clear
-        if not sealed:
+        erased = known and key is None  # sealed or (from before sealing) in clear
+        cipher = AESGCM(base64.b64decode(key)) if key is not None else None
+        return {
+            field: None if value is None else ERASED if erased
+            else self._opened(cipher, lead_id, field, value)
+            for field, value in values.items()
+        }  # fmt: skip
+
+    @staticmethod
+    def _opened(cipher: AESGCM | None, lead_id: UUID, field: str, value: Any) -> Any:
+        if not is_sealed(value):
             return value
-        if key is None:
+        if cipher is None:
             return ERASED  # sealed with a key the store no longer has
         raw = base64.urlsafe_b64decode(value.removeprefix(SEALED))
         try:
-            opened = AESGCM(base64.b64decode(key)).decrypt(
-                raw[:_NONCE], raw[_NONCE:], _bound(lead_id, field)
-            )
+            opened = cipher.decrypt(raw[:_NONCE], raw[_NONCE:], _bound(lead_id, field))
         except InvalidTag:
             return ERASED  # not sealed for this lead and field: show nothing of it
         return opened.decode()
@@ -110,10 +121,6 @@ class ContactKeys:
                 "ON CONFLICT (lead_id) DO NOTHING",
                 (str(lead_id), key),
             )
-
-    def erased_at(self, lead_id: UUID) -> str | None:
-        rows = self.db.read("SELECT erased_at FROM contact_keys WHERE lead_id = ?", (str(lead_id),))
-        return rows[0][0] if rows else None
 
     # --- the table and the copy of it ---
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from uuid import UUID
 
 
 def whole_number(minimum: int, maximum: int | None = None):
@@ -37,3 +38,11 @@ def moment(text: str) -> datetime:
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset, e.g. +00:00")
     return value
+
+
+def an_id(text: str) -> UUID:
+    """An argparse type: the id of a lead or an opportunity (a UUID)."""
+    try:
+        return UUID(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id (a UUID)") from None

@@ -6,10 +6,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from uuid import UUID
 
 from api.bootstrap import Container
-from api.cli.args import moment, not_negative
+from api.cli.args import an_id, moment, not_negative
 from api.cli.schema_files import export_schemas
 from api.progress import progress_bar
 from domain.context import CommandContext
@@ -21,7 +20,7 @@ from store.backup import ImportRefused, export_lines, import_lines, write_export
 
 def register(commands: argparse._SubParsersAction) -> None:
     history = commands.add_parser("history", help="a lead's or opportunity's events, as a timeline")
-    history.add_argument("aggregate_id", help="the id of a lead or an opportunity")
+    history.add_argument("aggregate_id", type=an_id, help="the id of a lead or an opportunity")
     history.add_argument(
         "--show-contact", action="store_true", help="print contact details unmasked"
     )
@@ -52,7 +51,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     erase = commands.add_parser(
         "erase-contact", help="erase a lead's contact details for good (right to erasure)"
     )
-    erase.add_argument("lead_id", help="the id of the lead")
+    erase.add_argument("lead_id", type=an_id, help="the id of the lead")
     erase.add_argument("--by", default="admin", help="who asked for it (recorded)")
     erase.set_defaults(run=run_erase_contact)
 
@@ -103,11 +102,7 @@ def run_import(container: Container, args: argparse.Namespace) -> int:
 
 
 def run_erase_contact(container: Container, args: argparse.Namespace) -> int:
-    try:
-        lead_id = UUID(args.lead_id)
-    except ValueError:
-        print(f"salesledger: {args.lead_id!r} is not a lead id (a UUID)", file=sys.stderr)
-        return 2
+    lead_id = args.lead_id
     now = container.clock.now()
     try:
         result = container.app.erase_contact(
@@ -139,11 +134,7 @@ def run_audit_seal(container: Container, args: argparse.Namespace) -> int:
 
 
 def run_history(container: Container, args: argparse.Namespace) -> int:
-    try:
-        aggregate_id = UUID(args.aggregate_id)
-    except ValueError:
-        print(f"salesledger: {args.aggregate_id!r} is not an id (a UUID)", file=sys.stderr)
-        return 2
+    aggregate_id = args.aggregate_id
     for kind in (Lead, Opportunity):
         try:
             page = container.app.history(kind, aggregate_id, limit=1_000_000_000)
