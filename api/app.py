@@ -79,7 +79,7 @@ def create_app(
     ):  # fmt: skip
         app.include_router(module.router, responses=problems.PROBLEM_RESPONSES)
 
-    app.openapi = _without_null_parameters(app.openapi)  # type: ignore[method-assign]
+    app.openapi = _as_served(app.openapi, container.settings.currency)  # type: ignore[method-assign]
 
     @app.get("/health", tags=["service"])
     def health() -> dict:
@@ -89,24 +89,39 @@ def create_app(
     return app
 
 
-def _without_null_parameters(document_of: Callable[[], dict]) -> Callable[[], dict]:
-    """FastAPI's OpenAPI document, with each optional query or header parameter given as its
-    type alone: FastAPI writes `str | None` as "string or null", but a parameter is either sent
-    or not, and "null" sent as its text is no value (a generator took the document at its
-    word). The change is made once, on the document FastAPI keeps."""
+def _as_served(document_of: Callable[[], dict], currency: str) -> Callable[[], dict]:
+    """FastAPI's OpenAPI document, made to say what this deployment accepts; the change is made
+    once, on the document FastAPI keeps."""
 
     def document() -> dict:
         made = document_of()
-        for operation in (op for path in made["paths"].values() for op in path.values()):
-            for parameter in operation.get("parameters", []):
-                schema = parameter.get("schema", {})
-                kinds = [k for k in schema.get("anyOf", []) if k != {"type": "null"}]
-                if len(kinds) == 1 and len(schema["anyOf"]) == 2:
-                    rest = {k: v for k, v in schema.items() if k != "anyOf"}
-                    parameter["schema"] = {**kinds[0], **rest}
+        _without_null_parameters(made)
+        _in_the_deployments_currency(made, currency)
         return made
 
     return document
+
+
+def _without_null_parameters(document: dict) -> None:
+    """Each optional query or header parameter given as its type alone: FastAPI writes
+    `str | None` as "string or null", but a parameter is either sent or not, and "null" sent
+    as its text is no value (a generator took the document at its word)."""
+    for operation in (op for path in document["paths"].values() for op in path.values()):
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema", {})
+            kinds = [k for k in schema.get("anyOf", []) if k != {"type": "null"}]
+            if len(kinds) == 1 and len(schema["anyOf"]) == 2:
+                rest = {k: v for k, v in schema.items() if k != "anyOf"}
+                parameter["schema"] = {**kinds[0], **rest}
+
+
+def _in_the_deployments_currency(document: dict, currency: str) -> None:
+    """An opportunity's currency, when given, is the deployment's (SALESLEDGER_CURRENCY)."""
+    properties = document["components"]["schemas"]["OpenOpportunity"]["properties"]
+    properties["currency"] = {
+        "anyOf": [{"type": "string", "enum": [currency]}, {"type": "null"}],
+        "description": "the deployment's currency, if given",
+    }
 
 
 def _follow(container: Container, stop: threading.Event) -> None:

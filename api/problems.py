@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError as StoreInterfaceError
@@ -11,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from api.responses import JSONResponse
 from domain.claims import ClaimRefused
@@ -99,6 +101,28 @@ def _field_of(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _methods_of(request: Request) -> set[str]:
+    """Every method the document gives the request's path: a framework's 405 names only those
+    of one route (Starlette's the first matching the path: PUT of /pipelines/{p}, not its GET;
+    FastAPI's included routers none at all)."""
+    path = request.scope["path"]
+    return {method for pattern, methods in _documented_methods(request.app)
+            if pattern.fullmatch(path) for method in methods}  # fmt: skip
+
+
+def _documented_methods(app: FastAPI) -> list[tuple[re.Pattern[str], set[str]]]:
+    table = getattr(app.state, "documented_methods", None)
+    if table is None:  # the document is complete once the first request is served
+        table = [(compile_path(path)[0], _with_head({m.upper() for m in operations}))
+                 for path, operations in app.openapi()["paths"].items()]  # fmt: skip
+        app.state.documented_methods = table
+    return table
+
+
+def _with_head(methods: set[str]) -> set[str]:
+    return methods | {"HEAD"} if "GET" in methods else methods
+
+
 def _domain_status(error: DomainError) -> tuple[int, str]:
     if isinstance(error, NotFound):
         return 404, "Not Found"
@@ -140,13 +164,15 @@ def install(app: FastAPI) -> None:
         return problem(exc.status, exc.title, exc.detail, errors, headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):
             # not UTF-8, or nested past what the JSON parser takes: invalid input like any other
             detail = "the body is not valid JSON (UTF-8 text, nested at most a few hundred deep)"
             return problem(422, "Invalid Request", detail, [{"field": "body", "message": detail}])
-        # e.g. 405 with its Allow header
-        return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405 and (methods := _methods_of(request)):
+            headers = {**(headers or {}), "Allow": ", ".join(sorted(methods))}
+        return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=headers)
 
     async def unavailable(request: Request, exc: Exception) -> JSONResponse:
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)

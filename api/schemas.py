@@ -15,20 +15,68 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
 from domain.followups import ContactMethod
 from domain.scoring import Authority, Tier
+from domain.stages import CLOSED_STAGES
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and newlines are text
-EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+# The document's patterns spell their characters out: other engines read them (a generator's,
+# a client's), and their \s and \d are not Python's.
+CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"  # tab and newlines are text
+CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+# What str.strip() takes off a text, less the control characters refused anyway.
+BLANKS = r"\t\n\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+WHITESPACE = BLANKS + r"\x0b\x0c\x1c-\x1f"  # Python's \s
+TEXT_PATTERN = f"^[^{CONTROL_CHARACTERS}]*$"
+FILLED_PATTERN = (
+    f"^[^{CONTROL_CHARACTERS}]*[^{CONTROL_CHARACTERS}{BLANKS}][^{CONTROL_CHARACTERS}]*$"
+)
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2199
+YEAR_PATTERN = "(19[7-9][0-9]|2[01][0-9][0-9])"  # EARLIEST_YEAR to LATEST_YEAR
 
 
 def _no_control_characters(text: str) -> str:
     if CONTROL.search(text):
         raise ValueError("must not contain control characters")
     return text
+
+
+def _filled(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be blank")
+    return text
+
+
+def bounded_text(max_length: int, *, filled: bool) -> Any:
+    """Text of at most `max_length` characters as sent, without control characters, kept
+    without its surrounding spaces; `filled`: not blank. Its document says exactly that."""
+    pattern = FILLED_PATTERN if filled else TEXT_PATTERN
+    schema = {"type": "string", "maxLength": max_length, "pattern": pattern}
+    checks = [_no_control_characters, *([_filled] if filled else []), str.strip]
+    return Annotated[
+        str,
+        StringConstraints(max_length=max_length),
+        *(AfterValidator(check) for check in checks),
+        WithJsonSchema(schema | ({"minLength": 1} if filled else {})),
+    ]
+
+
+def _integral(value: Any) -> Any:
+    """A JSON integer may be written 12.0 (JSON Schema counts it an integer); a boolean or
+    text ("12") stays refused."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def whole(least: int, most: int) -> Any:
+    return Annotated[
+        int,
+        BeforeValidator(_integral),
+        Field(strict=True, ge=least, le=most),
+        WithJsonSchema({"type": "integer", "minimum": least, "maximum": most}),
+    ]
 
 
 def _iso_time_only(value: Any) -> Any:
@@ -49,54 +97,89 @@ def _is_number(text: str) -> bool:
 
 
 def _in_utc_within_range(value: datetime) -> datetime:
-    """Times are kept in UTC (DESIGN.md §7), between 1970 and 2200."""
-    try:
-        utc = value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("must be between 1970 and 2200") from None
-    if not EARLIEST <= utc < LATEST:
-        raise ValueError("must be between 1970 and 2200")
-    return utc
+    """Times are kept in UTC (DESIGN.md §7); the year, as written, is between 1970 and 2199
+    (a rule its text shows, so the document's pattern states it)."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value.astimezone(UTC)
 
 
 UtcTime = Annotated[
-    AwareDatetime, BeforeValidator(_iso_time_only), AfterValidator(_in_utc_within_range)
+    AwareDatetime,
+    BeforeValidator(_iso_time_only),
+    AfterValidator(_in_utc_within_range),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": f"^{YEAR_PATTERN}-"}),
 ]
-Text = Annotated[str, AfterValidator(_no_control_characters)]
-Name = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=200)]
-LongText = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=4000)]
-Reason = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-UserName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Key = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.-]+$")
-]
+Name = bounded_text(200, filled=True)
+ShortText = bounded_text(200, filled=False)
+LongText = bounded_text(4000, filled=False)
+Reason = bounded_text(1000, filled=True)
+RuleName = bounded_text(100, filled=True)
+UserName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+KEY_PATTERN = r"^[A-Za-z0-9_.-]+$"
+Key = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=KEY_PATTERN)]
+TAG_PATTERN = r"^[A-Za-z0-9_.-]{1,32}$"
+Tag = Annotated[str, StringConstraints(pattern=TAG_PATTERN)]
 
 
-DECIMAL_TEXT = re.compile(r"-?\d+(\.\d+)?")
+def _exact_decimal(text_form: re.Pattern[str]) -> Any:
+    """A JSON number, or decimal text of `text_form` (exact, whatever the client's floats);
+    padded or other text (" 12 ", "1e5x") and booleans are refused, not guessed."""
 
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or (isinstance(value, str) and not text_form.fullmatch(value)):
+            raise ValueError("must be a number")
+        return value
 
-def _json_number(value: Any) -> Any:
-    """Money is a JSON number, or decimal text ("150000.50": exact, whatever the client's
-    floats); padded or other text (" 12 ", "1e5x") and booleans are refused, not guessed."""
-    if isinstance(value, bool) or (isinstance(value, str) and not DECIMAL_TEXT.fullmatch(value)):
-        raise ValueError("must be a number")
-    return value
+    return BeforeValidator(check)
 
 
 MONEY_LIMIT = 10**13  # below it, with cents, a JSON number reads back exactly (15 digits)
+MONEY_TEXT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
 Money = Annotated[
     Decimal,
-    BeforeValidator(_json_number),
+    _exact_decimal(MONEY_TEXT),
     Field(ge=0, lt=MONEY_LIMIT, decimal_places=2),
     AfterValidator(lambda amount: amount + 0),  # -0 is 0
-]
+    WithJsonSchema({
+        "anyOf": [
+            {"type": "number", "minimum": 0, "exclusiveMaximum": MONEY_LIMIT, "multipleOf": 0.01},
+            {"type": "string", "pattern": f"^{MONEY_TEXT.pattern}$"},
+        ],
+        "description": "an amount below 10^13 with at most two decimal places, as a JSON "
+        "number or as its decimal text (exact)",
+    }),
+]  # fmt: skip
+PROBABILITY_TEXT = re.compile(r"0(\.[0-9]+)?|1(\.0+)?")
+Probability = Annotated[
+    Decimal,
+    _exact_decimal(PROBABILITY_TEXT),
+    Field(ge=0, le=1),
+    WithJsonSchema({
+        "anyOf": [
+            {"type": "number", "minimum": 0, "maximum": 1},
+            {"type": "string", "pattern": f"^({PROBABILITY_TEXT.pattern})$"},
+        ],
+    }),
+]  # fmt: skip
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.\w+$")
+    str,
+    StringConstraints(
+        max_length=254, pattern=f"^[^@{WHITESPACE}]+@[^@{WHITESPACE}]+\\.[A-Za-z0-9-]+$"
+    ),
 ]
 Phone = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^\+?[\d\s().-]{3,40}$")
+    str, StringConstraints(max_length=40, pattern=f"^\\+?[0-9{WHITESPACE}().-]{{3,40}}$")
 ]
+
+
+HEX = "[0-9a-fA-F]"
+LeadId = Annotated[
+    str,
+    StringConstraints(pattern=f"^{HEX}{{8}}-{HEX}{{4}}-{HEX}{{4}}-{HEX}{{4}}-{HEX}{{12}}$"),
+    Field(json_schema_extra={"format": "uuid"}),
+]
+Month = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
 
 
 class Body(BaseModel):
@@ -127,7 +210,7 @@ class ScoreLead(Body):
     budget: Money
     authority: Authority
     need_clear: Annotated[bool, Field(strict=True)]
-    timeline_days: Annotated[int, Field(strict=True, ge=0, le=3650)]
+    timeline_days: whole(0, 3650)
 
 
 class AssignLead(Body):
@@ -144,7 +227,7 @@ class OptionalReason(Body):
 
 class FollowUpIn(Body):
     method: ContactMethod
-    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    summary: bounded_text(4000, filled=True)  # type: ignore[valid-type]
     feedback: LongText | None = None
     next_step: LongText | None = None
     next_follow_up_at: UtcTime | None = None
@@ -161,7 +244,9 @@ class Corrections(Body):
     """What each correctable field accepts: the same as at capture (source, company and the
     contact's name may not be emptied)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=False, json_schema_extra={"minProperties": 1}
+    )
 
     source: Name = None  # type: ignore[assignment]  # absent: unchanged (not validated)
     company: Name = None  # type: ignore[assignment]
@@ -196,7 +281,7 @@ class OpenOpportunity(Body):
     expected_close: date
     product_line: Key | None = None
     owner: UserName | None = None
-    lead_id: str | None = None
+    lead_id: LeadId | None = None
     currency: Annotated[str, StringConstraints(min_length=3, max_length=3)] | None = None
 
 
@@ -226,17 +311,14 @@ class Lose(Body):
 
 
 class StageIn(Body):
-    key: Key
+    key: Annotated[Key, Field(json_schema_extra={"not": {"enum": list(CLOSED_STAGES)}})]
     name: Name | None = None
-    probability: Decimal = Field(ge=0, le=1)
-    expected_days: Annotated[int, Field(strict=True, ge=1, le=365)] | None = None
+    probability: Probability
+    expected_days: whole(1, 365) | None = None
 
 
 class DefinePipeline(Body):
     stages: list[StageIn] = Field(min_length=1, max_length=30)
-
-
-UserName = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class SetTarget(Body):
@@ -244,12 +326,12 @@ class SetTarget(Body):
     manager sends only their team's and reps' amounts, into the year's existing target."""
 
     company: Money | None = None
-    by_month: dict[str, Money] | None = Field(None, max_length=12)
+    by_month: dict[Month, Money] | None = Field(None, max_length=12)
     by_team: dict[UserName, Money] | None = Field(None, max_length=1000)
     by_rep: dict[UserName, Money] | None = Field(None, max_length=10_000)
 
 
-Days = Annotated[int, Field(strict=True, ge=1, le=3650)]
+Days = whole(1, 3650)
 
 
 class PoolRuleIn(Body):
@@ -257,13 +339,13 @@ class PoolRuleIn(Body):
     absent), returns to the pool after `idle_days` without a follow-up, or `no_opportunity_days`
     without becoming an opportunity; its holder is warned `warn_days` before."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: RuleName
     team: UserName | None = None
     tier: Tier | None = None
     source: Name | None = None
     idle_days: Days = 7
     no_opportunity_days: Days | None = None
-    warn_days: Annotated[int, Field(strict=True, ge=0, le=3650)] = 1
+    warn_days: whole(0, 3650) = 1
 
 
 class PoolRulesIn(Body):
@@ -271,9 +353,9 @@ class PoolRulesIn(Body):
 
 
 class ClaimPolicyIn(Body):
-    max_held: Annotated[int, Field(strict=True, ge=1, le=100_000)] = 50
-    max_per_day: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
-    reclaim_cooldown_days: Annotated[int, Field(strict=True, ge=0, le=3650)] = 3
+    max_held: whole(1, 100_000) = 50
+    max_per_day: whole(1, 100_000) | None = None
+    reclaim_cooldown_days: whole(0, 3650) = 3
 
 
 class Deactivate(Body):
@@ -291,11 +373,11 @@ class AssignmentRuleIn(Body):
     """Leads matching every field of `match` go to `rep`, or round robin among the active reps
     of `team` below their limits (only those tagged `tag`, if given)."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: RuleName
     match: AssignmentMatch = AssignmentMatch()
     team: UserName | None = None
     rep: UserName | None = None
-    tag: Annotated[str, StringConstraints(pattern=r"^[\w.-]{1,32}$")] | None = None
+    tag: Tag | None = None
 
 
 class AssignmentRulesIn(Body):
@@ -303,14 +385,14 @@ class AssignmentRulesIn(Body):
 
 
 class TagsIn(Body):
-    tags: list[Annotated[str, StringConstraints(pattern=r"^[\w.-]{1,32}$")]] = Field(max_length=20)
+    tags: list[Tag] = Field(max_length=20)
 
 
 class NurturePolicyIn(Body):
     low_to_nurture: Annotated[bool, Field(strict=True)] = False
-    review_after_days: Annotated[int, Field(strict=True, ge=1, le=3650)] = 90
+    review_after_days: whole(1, 3650) = 90
 
 
 class AlertPolicyIn(Body):
-    quiet_rep_days: Annotated[int, Field(strict=True, ge=1, le=3650)] = 3
-    untouched_lead_days: Annotated[int, Field(strict=True, ge=1, le=3650)] = 3
+    quiet_rep_days: whole(1, 3650) = 3
+    untouched_lead_days: whole(1, 3650) = 3

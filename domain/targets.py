@@ -70,9 +70,8 @@ class SalesTarget(SalesAggregate):
         checked = _checked(self.year, amounts)
         current = {"company": self.company, "by_month": self.by_month,
                    "by_team": self.by_team, "by_rep": self.by_rep}  # fmt: skip
-        if checked == current:
-            raise InvalidValue("the target is already set to these amounts", field="company")
-        self._record(self.Changed, ctx, year=self.year, **checked)
+        if checked != current:  # the same target again changes nothing, as a PUT should
+            self._record(self.Changed, ctx, year=self.year, **checked)
 
 
 def _checked(year: int, amounts: dict) -> dict:

@@ -25,6 +25,7 @@ from api.routers.queries import (
     AsOf,
     Moment,
     ReportScope,
+    Week,
     as_of_text,
     checked_week,
     period_bounds,
@@ -232,7 +233,7 @@ def weekly(
     container: ContainerDep,
     user: UserDep,
     rep: Filter = None,
-    week: Annotated[str | None, Query(description="ISO week, e.g. 2026-W48")] = None,
+    week: Week = None,
     as_of: AsOf = None,
 ) -> Response:
     """A rep's weekly report: new and high-value leads, follow-ups, needs confirmed,

@@ -41,10 +41,7 @@ def open_opportunity(body: OpenOpportunity, call: CallDep) -> JSONResponse:
     """Opens an opportunity in the first stage of its product line's pipeline."""
     owner = body.owner or call.user.name
     call.check_target(owner, field="owner")
-    try:
-        lead_id = UUID(body.lead_id) if body.lead_id else None
-    except ValueError:
-        raise ApiProblem(422, "Invalid Value", "lead_id must be a UUID", "lead_id") from None
+    lead_id = UUID(body.lead_id) if body.lead_id else None  # the body's pattern: a UUID
     if lead_id is not None:
         _check_linkable(call, lead_id)
     fields = body.model_dump(exclude={"owner", "lead_id"})

@@ -13,7 +13,7 @@ from api.access import scoped_filter
 from api.bootstrap import Container
 from api.problems import ApiProblem
 from api.responses import JSONResponse
-from api.schemas import UtcTime
+from api.schemas import YEAR_PATTERN, UtcTime
 from api.users import User
 from projections.filters import ReportFilter
 from projections.table_store import SqlTables
@@ -87,7 +87,10 @@ def report_scope(container: Container, user: User, requested: ReportFilter) -> R
     return ReportScope(filters, tables, team_history(tables, container.users.teams()))
 
 
-WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
+WEEK_PATTERN = re.compile(f"^{YEAR_PATTERN}-W(0[1-9]|[1-4][0-9]|5[0-3])$")
+Week = Annotated[
+    str | None, Query(pattern=WEEK_PATTERN.pattern, description="ISO week, e.g. 2026-W48")
+]
 
 
 def checked_week(week: str) -> None:

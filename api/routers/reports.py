@@ -12,6 +12,7 @@ from api.responses import JSONResponse
 from api.routers.queries import (
     AsOf,
     Moment,
+    Week,
     as_of_text,
     checked_week,
     period_bounds,
@@ -86,7 +87,7 @@ def stage_conversion(
 def rep_activity(
     container: ContainerDep,
     user: UserDep,
-    week: Annotated[str | None, Query(description="ISO week, e.g. 2026-W48")] = None,
+    week: Week = None,
     as_of: AsOf = None,
     rep: RepQuery = None,
     team: TeamQuery = None,
