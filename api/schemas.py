@@ -179,7 +179,8 @@ LeadId = Annotated[
     StringConstraints(pattern=f"^{HEX}{{8}}-{HEX}{{4}}-{HEX}{{4}}-{HEX}{{4}}-{HEX}{{12}}$"),
     Field(json_schema_extra={"format": "uuid"}),
 ]
-Month = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+Month = Annotated[str, StringConstraints(pattern=MONTH_PATTERN)]
 
 
 class Body(BaseModel):
@@ -326,7 +327,12 @@ class SetTarget(Body):
     manager sends only their team's and reps' amounts, into the year's existing target."""
 
     company: Money | None = None
-    by_month: dict[Month, Money] | None = Field(None, max_length=12)
+    by_month: dict[Month, Money] | None = Field(
+        None,
+        max_length=12,
+        # pydantic gives the keys' pattern as patternProperties, which lets other keys through
+        json_schema_extra={"propertyNames": {"pattern": MONTH_PATTERN}},
+    )
     by_team: dict[UserName, Money] | None = Field(None, max_length=1000)
     by_rep: dict[UserName, Money] | None = Field(None, max_length=10_000)
 

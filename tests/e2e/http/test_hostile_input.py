@@ -197,3 +197,50 @@ def test_money_is_bounded_so_that_it_reads_back_exactly(api, held):
 def test_a_month_of_year_zero_is_422_not_500(api, report):
     answer = api.as_("ada").get(f"/reports/{report}", month="0000-01")
     assert answer.status_code == 422 and field_of(answer) == "month"
+
+
+def test_a_405_names_every_method_the_path_answers(api):
+    """Starlette named only the first matching route's methods (PUT of /pipelines/{key})."""
+    answer = api.as_("ada").client.request(
+        "DELETE", "/pipelines/general", headers=api.as_("ada").headers
+    )
+    assert answer.status_code == 405
+    assert {"GET", "PUT"} <= {m.strip() for m in answer.headers["Allow"].split(",")}
+
+
+def test_a_blank_name_is_refused_and_a_text_is_kept_without_its_surrounding_spaces(api):
+    blank = api.as_("ryan").post("/leads", {**LEAD, "company": " \u3000 "})
+    assert blank.status_code == 422 and field_of(blank) == "company"
+    assert "must not be blank" in blank.json()["errors"][0]["message"]
+    lead = api.as_("ryan").post("/leads", {**LEAD, "company": "  ACME  "}).json()["id"]
+    assert api.as_("ada").get(f"/leads/{lead}").json()["company"] == "ACME"
+
+
+@pytest.mark.parametrize(("days", "status"), [(12.0, 200), (12.5, 422), ("12", 422)])
+def test_an_integer_may_be_written_with_a_zero_fraction_as_json_schema_counts_it(
+    api, held, days, status
+):
+    body = {"budget": 1, "authority": "staff", "need_clear": False, "timeline_days": days}
+    answer = api.as_("ryan").post(f"/leads/{held}/score", body)
+    assert answer.status_code == status, answer.text
+
+
+def test_the_same_target_set_again_changes_nothing(api):
+    target = {"company": 1_200_000}
+    assert api.as_("ada").put("/targets/2027", target).status_code == 200
+    again = api.as_("ada").put("/targets/2027", target)
+    assert again.status_code == 200, again.text
+    assert api.as_("ada").get("/targets/2027").json()["version"] == 1
+
+
+@pytest.mark.parametrize(("moment", "status"), [
+    ("1970-01-01T00:30:00+01:00", 200),  # 1969 in UTC: the year is checked as written
+    ("2199-12-31T23:00:00-05:00", 200),  # 2200 in UTC
+    ("1969-12-31T23:30:00-01:00", 422),  # 1970 in UTC
+    ("2200-01-01T00:00:00Z", 422),
+])  # fmt: skip
+def test_a_times_year_is_checked_as_written(api, moment, status):
+    answer = api.as_("ada").get("/reports/funnel", as_of=moment)
+    assert answer.status_code == status, answer.text
+    if status == 422:
+        assert field_of(answer) == "as_of"
