@@ -130,7 +130,8 @@ def main() -> None:
         cpu_before = {name: cpu_seconds(p.pid) for name, p in processes.items()}
         load = subprocess.run(
             [sys.executable, "-m", "bench.http_load", "--base-url", f"http://127.0.0.1:{port}",
-             "--tokens", str(folder / "tokens"), "--probe-token", probe_token,
+             # joined with "=": a token may begin with "-", which argparse takes for an option
+             "--tokens", str(folder / "tokens"), f"--probe-token={probe_token}",
              "--clients", str(CLIENTS), "--commands", str(args.commands)],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
