@@ -13,9 +13,11 @@ from api.bootstrap import Container, build, scheduler_of
 from api.responses import JSONResponse
 from api.routers import (
     alerts,
+    dashboard,
     history,
     leads,
     management,
+    me,
     opportunities,
     pipelines,
     reports,
@@ -75,7 +77,7 @@ def create_app(
     problems.install(app)
     for module in (
         leads, opportunities, history, reports, management, pipelines, targets, rules, users,
-        alerts, schemas,
+        alerts, me, schemas,
     ):  # fmt: skip
         app.include_router(module.router, responses=problems.PROBLEM_RESPONSES)
 
@@ -85,6 +87,8 @@ def create_app(
     def health() -> dict:
         lag = container.follower.lag() if container.follower else {}
         return {"status": "ok", "position": container.app.last_position(), "projection_lag": lag}
+
+    dashboard.install(app)
 
     return app
 
