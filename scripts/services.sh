@@ -4,6 +4,7 @@
 #   scripts/services.sh up     start both (reusing whatever already runs) and write .services/env
 #   scripts/services.sh down   stop what this script started
 #   scripts/services.sh env    print the settings to export
+#   scripts/services.sh browser   install Debian's Chromium and ChromeDriver if missing (up does)
 #   scripts/services.sh kafka-down | kafka-up   stop or start this project's own broker only
 #   scripts/services.sh postgres-down | postgres-up   the same for this project's PostgreSQL
 #
@@ -40,6 +41,18 @@ wait_for_port() { # port seconds what
 }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- the browser of the dashboard's test ---
+
+# Debian's Chromium and its ChromeDriver (/usr/bin/chromium, /usr/bin/chromedriver): the
+# selenium test drives them headless; a test tool's own browser download is refused here.
+install_browser() {
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    log "installing Chromium and ChromeDriver from Debian's packages"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+}
 
 # --- PostgreSQL ---
 
@@ -196,9 +209,13 @@ EOF
 
 case "${1:-up}" in
   up)
+    install_browser
     postgres_up
     kafka_up
     write_env
+    ;;
+  browser)
+    install_browser
     ;;
   down)
     kafka_down
@@ -220,7 +237,7 @@ case "${1:-up}" in
     kafka_up
     ;;
   *)
-    echo "usage: $0 up|down|env" >&2
+    echo "usage: $0 up|down|env|browser" >&2
     exit 2
     ;;
 esac

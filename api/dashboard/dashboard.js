@@ -427,22 +427,26 @@ async function record(at, _notice, kind, id, version) {
   if (!kind || !RECORD_PATHS[kind] || !id) return card(t("record"), form);
   const path = `${RECORD_PATHS[kind]}/${encodeURIComponent(id)}`;
   const events = await wholeHistory(`${path}/history`);
-  const shown = await get(path, version ? { version } : { as_of: at });
+  const shown = await get(path, version ? { version } : { as_of: at }).catch((error) => {
+    if (error.status === 404 && at && events.length) return null; // not yet recorded that day
+    throw error;
+  });
   const versions = el("select", { id: "record-version", onchange: (e) => {
     location.hash = `#record/${kind}/${id}${e.target.value ? `/${e.target.value}` : ""}`;
   } }, el("option", { value: "" }, t("state_as_of")),
   events.map((e) => el("option", { value: e.version, selected: String(e.version) === String(version) }, `${t("version")} ${e.version} · ${e.type}`)));
   return el("div", { class: "cards" }, card(t("record"), form,
-    el("h3", {}, `${t(kind)} ${shown.name || shown.company || id}`),
-    el("ol", { class: "timeline", "aria-label": t("timeline") }, events.map((e) => el("li", { "data-version": e.version },
+    el("h3", {}, `${t(kind)} ${events[0].data.name || events[0].data.company || id}`),
+    el("ol", { class: "timeline", "aria-label": t("timeline") }, events.map((e) => el("li", {
+      "data-version": e.version, class: at && e.occurred_at > at ? "later" : null },
       el("strong", {}, `${e.version}. ${e.type}`), " ",
       el("span", { class: "muted" }, `${moment(e.occurred_at)} · ${t("by", { actor: e.actor })}`),
       el("div", { class: "changes" }, changes(e.data)))))),
   card(t("state"), el("label", { for: "record-version" }, t("version")), versions,
-    table("state", [
+    shown === null ? el("p", { class: "muted" }, t("not_yet")) : table("state", [
       { key: "field", label: t("field"), text: true },
       { key: "value", label: t("value"), text: true, format: (v, row) => related(row.field, v) },
-    ], Object.entries(shown).map(([field, value]) => ({ field, value: plain(value) })), (r) => r.field)));
+    ], Object.entries(shown || {}).map(([field, value]) => ({ field, value: plain(value) })), (r) => r.field)));
 }
 
 async function wholeHistory(path) {
@@ -502,6 +506,7 @@ async function render(notice) {
   state.charts = [];
   main.replaceChildren(content);
   main.dataset.view = name;
+  main.dataset.route = location.hash.replace(/^#/, "") || name;
   main.dataset.asOf = at || "";
   main.setAttribute("aria-busy", "false");
 }

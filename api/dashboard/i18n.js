@@ -40,6 +40,7 @@ window.MESSAGES = {
     lead: "Lead", record_id: "Id", timeline: "Timeline", state: "State", version: "Version",
     state_as_of: "as of the date control", by: "by {actor}", field: "Field", value: "Value",
     signed_out_expired: "Your token was refused: {detail}",
+    not_yet: "Not recorded yet on the chosen day; its timeline shows what came later, greyed.",
   },
   "zh-CN": {
     title: "SalesLedger 销售台账", language: "语言", sign_in_title: "登录", token: "访问令牌",
@@ -75,5 +76,6 @@ window.MESSAGES = {
     lead: "线索", record_id: "编号", timeline: "时间线", state: "状态", version: "版本",
     state_as_of: "按所选时点", by: "由 {actor}", field: "字段", value: "值",
     signed_out_expired: "令牌被拒绝：{detail}",
+    not_yet: "所选日期时尚未记录；时间线中之后的事件以灰色显示。",
   },
 };
