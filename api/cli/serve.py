@@ -29,7 +29,8 @@ def run_serve(container: Container, args: argparse.Namespace) -> int:
 
     mode = "embedded (SQLite)" if container.settings.embedded else "PostgreSQL"
     print(f"SalesLedger {mode}, data in {container.settings.data_dir.resolve()}")
-    print(f"listening on http://{args.host}:{args.port}  (API docs: /docs)", flush=True)
+    print(f"listening on http://{args.host}:{args.port}  (API docs: /docs)")
+    print(f"dashboard: http://{args.host}:{args.port}/  (sign in with a bearer token)", flush=True)
     if args.workers > 1:
         uvicorn.run(
             "api.app:create_app_from_environment",

@@ -80,6 +80,7 @@ MATRIX: list[tuple[str, str, dict | None, tuple[int, ...]]] = [
     ("PUT", "/users/rita/tags", {"tags": ["senior"]}, ADMIN),
     ("POST", "/users/rita/deactivate", None, ADMIN),
     ("GET", "/users", None, MANAGERS),
+    ("GET", "/me", None, EVERYONE),
     ("GET", "/me/agenda", None, EVERYONE),
     ("GET", "/alerts", None, EVERYONE),
     ("POST", "/alerts/{A}/ack", None, OWN),
