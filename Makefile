@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install test unit lint services services-down bench clean
+.PHONY: run install lock test unit lint services services-down bench clean
 
 run: install
 	$(BIN)/salesledger demo-users
@@ -13,11 +13,20 @@ run: install
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the versions of requirements.lock, the ones CI tested; `make lock` refreshes it.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
 	touch $@
+
+# Resolves pyproject.toml's ranges afresh (pip-tools, in a venv of its own) into requirements.lock.
+lock:
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet pip-tools
+	.lock-venv/bin/pip-compile --quiet --upgrade --extra test --strip-extras --no-emit-index-url \
+		--no-emit-find-links -o requirements.lock pyproject.toml
+	rm -rf .lock-venv
 
 # The whole suite: the layer contracts and lint first, then unit, local, e2e, and integration
 # tests against the real PostgreSQL and Kafka that `make services` starts (or reuses).
