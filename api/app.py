@@ -27,6 +27,7 @@ from api.routers import (
     users,
 )
 from api.settings import Settings
+from consumers import logs
 
 CATCH_UP_SECONDS = 0.5
 
@@ -34,7 +35,10 @@ CATCH_UP_SECONDS = 0.5
 def create_app_from_environment() -> FastAPI:
     """The service's app with a container of its own, built from SALESLEDGER_* settings: what
     each worker process of `salesledger serve --workers N` runs."""
-    return create_app(build(Settings()), follow_in_background=True, owns_container=True)
+    settings = Settings()
+    if settings.log_format == "json":  # a worker process configures its own logging
+        logs.configure(log_format="json")
+    return create_app(build(settings), follow_in_background=True, owns_container=True)
 
 
 def create_app(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlparse
 
 from pydantic import Field
@@ -51,6 +52,11 @@ class Settings(BaseSettings):
         description="seconds the relay lets new events gather after a batch that caught up",
     )
     currency: str = "CNY"
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="json: every log line one JSON object (time, level, logger, message, and a "
+        "consumer's fields: read model, partition, offset, lag)",
+    )
     claim_limit: int = Field(
         default=50, ge=1, description="leads a rep may hold until an admin writes a claim policy"
     )

@@ -1,10 +1,13 @@
-"""Structured logs: one JSON object a line, so lag and positions can be grepped and graphed."""
+"""Logs on stderr. The consumers' lines are JSON objects of their own (`log_event`), so lag
+and positions can be grepped and graphed; with SALESLEDGER_LOG_FORMAT=json every line is one
+(the API's, uvicorn's and the scheduler's too), a consumer's fields at the top level."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -12,7 +15,39 @@ def log_event(logger: logging.Logger, event: str, **fields: Any) -> None:
     logger.info(json.dumps({"event": event, **fields}, default=str))
 
 
-def configure(level: int = logging.INFO) -> None:
-    """Plain messages on stderr: each consumer line is already a JSON object."""
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
+class JsonLines(logging.Formatter):
+    """One JSON object a record: when, how severe, whose, and the message, or the fields of a
+    message that is a JSON object already (a consumer's event)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        message = record.getMessage()
+        fields = _json_object(message)
+        line.update(fields if fields is not None else {"message": message})
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str, ensure_ascii=False)
+
+
+def _json_object(message: str) -> dict[str, Any] | None:
+    if not message.startswith("{"):
+        return None
+    try:
+        parsed = json.loads(message)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def configure(level: int = logging.INFO, log_format: str = "text") -> None:
+    """Every logger's lines on stderr: as they are ("text"), or as JSON objects ("json")."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLines() if log_format == "json" else logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
     logging.getLogger("kafka").setLevel(logging.WARNING)

@@ -6,6 +6,7 @@ import argparse
 
 from api.bootstrap import Container
 from api.cli.args import port, positive
+from consumers import logs
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -27,6 +28,9 @@ def run_serve(container: Container, args: argparse.Namespace) -> int:
 
     from api.app import create_app
 
+    json_lines = container.settings.log_format == "json"
+    if json_lines:  # uvicorn's loggers then reach the root's JSON handler, not its own
+        logs.configure(log_format="json")
     mode = "embedded (SQLite)" if container.settings.embedded else "PostgreSQL"
     print(f"SalesLedger {mode}, data in {container.settings.data_dir.resolve()}")
     print(f"listening on http://{args.host}:{args.port}  (API docs: /docs)")
@@ -39,8 +43,10 @@ def run_serve(container: Container, args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             log_level="info",
+            log_config=None if json_lines else uvicorn.config.LOGGING_CONFIG,
         )
         return 0
     app = create_app(container, follow_in_background=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info",
+                log_config=None if json_lines else uvicorn.config.LOGGING_CONFIG)  # fmt: skip
     return 0

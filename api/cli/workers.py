@@ -60,7 +60,7 @@ def stop_on_signals() -> threading.Event:
 
 
 def run_relay(container: Container, args: argparse.Namespace) -> int:
-    logs.configure()
+    logs.configure(log_format=container.settings.log_format)
     relay = relay_of(container, read_ahead=args.read_ahead)
     relay.batch_size = args.batch_size
     try:
@@ -93,7 +93,7 @@ def run_scheduler(container: Container, args: argparse.Namespace) -> int:
         report = scheduler.run_once()
         print(f"{len(report.done)} done, {len(report.refused)} refused on the record's own state")
         return 0
-    logs.configure()
+    logs.configure(log_format=container.settings.log_format)
     interval = args.interval if args.interval is not None else container.settings.scheduler_interval
     if interval <= 0:
         raise ValueError("--interval must be more than 0 seconds")
@@ -102,7 +102,7 @@ def run_scheduler(container: Container, args: argparse.Namespace) -> int:
 
 
 def run_project(container: Container, args: argparse.Namespace) -> int:
-    logs.configure()
+    logs.configure(log_format=container.settings.log_format)
     projector = projector_of(container, args.names)
     try:
         if args.once:
