@@ -151,8 +151,22 @@ def encode(envelope: dict[str, Any]) -> bytes:
     return orjson.dumps(envelope)
 
 
+CLOUDEVENTS_SOURCE = "/salesledger"  # a URI-reference, with the aggregate type after it
+
+
 def headers_of(envelope: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """The message's headers: the envelope's type and schema version, and the CloudEvents
+    attributes of its Kafka binary mode (the envelope is the event's data, its JSON the value),
+    so a consumer with a CloudEvents SDK reads the message as a CloudEvent."""
+    type_name, version = envelope["type"], str(envelope["schema_version"])
     return [
-        ("type", envelope["type"].encode()),
-        ("schema_version", str(envelope["schema_version"]).encode()),
+        ("type", type_name.encode()),
+        ("schema_version", version.encode()),
+        ("ce_specversion", b"1.0"),
+        ("ce_id", envelope["id"].encode()),
+        ("ce_source", f"{CLOUDEVENTS_SOURCE}/{envelope['aggregate_type']}".encode()),
+        ("ce_type", f"dev.salesledger.{type_name}.v{version}".encode()),
+        ("ce_time", envelope["occurred_at"].encode()),
+        ("ce_subject", envelope["aggregate_id"].encode()),
+        ("content-type", b"application/json"),
     ]

@@ -105,11 +105,14 @@ class KafkaProjector:
             )
         read = sum(len(messages) for messages in batches.values())
         # The high watermarks came with the fetch: lag without another request.
-        lag = sum(
-            (self.consumer.highwater(p) or reached[source_of(p)]) - reached[source_of(p)]
+        lags = {
+            f"{p.topic}:{p.partition}": (self.consumer.highwater(p) or reached[source_of(p)])
+            - reached[source_of(p)]
             for p in batches
-        )
-        log_event(log, "projector.batch", projection=self.name, read=read, applied=applied, lag=lag)
+        }
+        offsets = {f"{p.topic}:{p.partition}": reached[source_of(p)] for p in batches}
+        log_event(log, "projector.batch", projection=self.name, read=read, applied=applied,
+                  lag=sum(lags.values()), offsets=offsets, lag_by_partition=lags)  # fmt: skip
         return read
 
     def _moved_on(self, projection: Projection, reached: dict[str, int]) -> dict[str, int]:

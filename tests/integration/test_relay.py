@@ -10,6 +10,7 @@ from decimal import Decimal
 from functools import partial
 
 import pytest
+from cloudevents.core.bindings import kafka as kafka_binding
 from eventsourcing.persistence import IntegrityError
 from kafka.errors import KafkaError
 
@@ -113,7 +114,18 @@ def test_published_messages_follow_the_contract_and_carry_no_contact_details(
     record = records[0]
     assert record.topic == f"{topic_prefix}.lead.v1"
     assert record.key == str(lead).encode()
-    assert dict(record.headers) == {"type": b"LeadCaptured", "schema_version": b"1"}
+    assert {k: dict(record.headers)[k] for k in ("type", "schema_version")} == {
+        "type": b"LeadCaptured", "schema_version": b"1"
+    }
+    # the CloudEvents SDK reads the message as it came off Kafka (binary mode)
+    cloud = kafka_binding.from_binary_event(
+        kafka_binding.KafkaMessage(dict(record.headers), record.key, record.value)
+    )
+    envelope = envelopes(records)[0]
+    assert (cloud.get_id(), cloud.get_subject(), cloud.get_type()) == (
+        envelope["id"], str(lead), "dev.salesledger.LeadCaptured.v1"
+    )
+    assert cloud.get_source() == "/salesledger/lead" and cloud.get_data() == envelope
     for secret in (b"13800001234", b"li@acme.cn", b"lei@acme.cn", b"Li Lei", b"Chief Buyer"):
         assert all(secret not in r.value for r in records)
     assert envelopes(records)[2]["data"] == {"fields": ["name", "title", "phone", "email"]}
