@@ -115,7 +115,8 @@ def test_published_messages_follow_the_contract_and_carry_no_contact_details(
     assert record.topic == f"{topic_prefix}.lead.v1"
     assert record.key == str(lead).encode()
     assert {k: dict(record.headers)[k] for k in ("type", "schema_version")} == {
-        "type": b"LeadCaptured", "schema_version": b"1"
+        "type": b"LeadCaptured",
+        "schema_version": b"1",
     }
     # the CloudEvents SDK reads the message as it came off Kafka (binary mode)
     cloud = kafka_binding.from_binary_event(
@@ -123,7 +124,9 @@ def test_published_messages_follow_the_contract_and_carry_no_contact_details(
     )
     envelope = envelopes(records)[0]
     assert (cloud.get_id(), cloud.get_subject(), cloud.get_type()) == (
-        envelope["id"], str(lead), "dev.salesledger.LeadCaptured.v1"
+        envelope["id"],
+        str(lead),
+        "dev.salesledger.LeadCaptured.v1",
     )
     assert cloud.get_source() == "/salesledger/lead" and cloud.get_data() == envelope
     for secret in (b"13800001234", b"li@acme.cn", b"lei@acme.cn", b"Li Lei", b"Chief Buyer"):
