@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.responses import Response
 
 from api import problems
 from api.bootstrap import Container, build, scheduler_of
+from api.metrics import ApiMetrics, Measured
 from api.responses import JSONResponse
 from api.routers import (
     alerts,
@@ -91,6 +93,15 @@ def create_app(
     def health() -> dict:
         lag = container.follower.lag() if container.follower else {}
         return {"status": "ok", "position": container.app.last_position(), "projection_lag": lag}
+
+    measured = ApiMetrics(container)
+    app.add_middleware(Measured, metrics=measured)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        """Prometheus' text format, unauthenticated as scrapers expect: counts and timings by
+        route, never a record's content."""
+        return measured.answer()
 
     dashboard.install(app)
 

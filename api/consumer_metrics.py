@@ -1,0 +1,100 @@
+"""The relay's and the projectors' Prometheus metrics, served on a port of their own
+(`--metrics-port`). They are read off the events the consumers already log (`log_event`), so
+the consumers' code carries no metrics of its own and the figures are the logs' figures."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+
+
+class ConsumerMetrics(logging.Handler):
+    """A logging handler that turns the consumers' events into counters and gauges."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        super().__init__(level=logging.INFO)
+        r = registry
+        self.sent = Counter(
+            "salesledger_relay_events_sent", "events the relay sent to Kafka", registry=r
+        )
+        self.relay_position = Gauge(
+            "salesledger_relay_position", "the log position sent up to", registry=r
+        )
+        self.relay_lag = Gauge(
+            "salesledger_relay_lag", "log positions the relay has still to send", registry=r
+        )
+        self.relay_retries = Counter(
+            "salesledger_relay_retries", "outages the relay waited out", registry=r
+        )
+        labels = ["projection"]
+        self.read = Counter(
+            "salesledger_projector_messages_read", "messages read from Kafka", labels, registry=r
+        )
+        self.applied = Counter(
+            "salesledger_projector_events_applied",
+            "events folded into read models",
+            labels,
+            registry=r,
+        )
+        self.lag = Gauge(
+            "salesledger_projector_lag",
+            "messages a read model is behind, per partition",
+            [*labels, "partition"],
+            registry=r,
+        )
+        self.offset = Gauge(
+            "salesledger_projector_offset",
+            "the offset stored with the rows, per partition",
+            [*labels, "partition"],
+            registry=r,
+        )
+        self.retries = Counter(
+            "salesledger_projector_retries", "outages a projector waited out", labels, registry=r
+        )
+        self.partitions = Gauge(
+            "salesledger_projector_partitions",
+            "partitions assigned to this process",
+            labels,
+            registry=r,
+        )
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            event = json.loads(record.getMessage())
+        except ValueError:
+            return
+        if isinstance(event, dict):
+            self.count(event)
+
+    def count(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "relay.batch":
+            self.sent.inc(event["sent"])
+            self.relay_position.set(event["position"])
+            self.relay_lag.set(event["lag"])
+        elif kind == "relay.retry":
+            self.relay_retries.inc()
+        elif kind == "projector.batch":
+            name = event["projection"]
+            self.read.labels(name).inc(event["read"])
+            self.applied.labels(name).inc(event["applied"])
+            for partition, behind in event.get("lag_by_partition", {}).items():
+                self.lag.labels(name, partition).set(behind)
+            for partition, offset in event.get("offsets", {}).items():
+                self.offset.labels(name, partition).set(offset)
+        elif kind == "projector.assigned":
+            self.partitions.labels(event["projection"]).set(event["partitions"])
+        elif kind == "projector.retry":
+            self.retries.labels(event["projection"]).inc()
+
+
+def serve(port: int, host: str = "0.0.0.0") -> ConsumerMetrics:  # noqa: S104 - a scrape target
+    """Starts the metrics endpoint (http://host:port/metrics) in a background thread."""
+    registry = CollectorRegistry()
+    handler = ConsumerMetrics(registry)
+    logging.getLogger("salesledger").addHandler(handler)  # the consumers' loggers
+    start_http_server(port, addr=host, registry=registry)
+    return handler

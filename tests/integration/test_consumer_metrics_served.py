@@ -1,0 +1,50 @@
+"""`salesledger relay` and `project` with --metrics-port, as processes against the real
+PostgreSQL and Kafka: what they did is on their Prometheus endpoints."""
+
+from __future__ import annotations
+
+import socket
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.builders import play_leads
+from tests.integration.conftest import wait_until
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def sample(port: int, name: str, **labels: str) -> float | None:
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    except httpx.TransportError:
+        return None  # not listening yet
+    for family in text_string_to_metric_families(text):
+        for found in family.samples:
+            if found.name == name and labels.items() <= found.labels.items():
+                return found.value
+    return None
+
+
+def test_the_relay_and_a_projector_serve_their_metrics(production, processes, clock):
+    play_leads(production.app, clock, 5, rep=lambda n: "ryan")
+    last = production.app.last_position()
+    relay_port, project_port = free_port(), free_port()
+    processes(["relay", "--metrics-port", str(relay_port)]).start()
+    processes(["project", "--metrics-port", str(project_port)]).start()
+    wait_until(lambda: sample(relay_port, "salesledger_relay_position") == last, 120, "the relay")
+    assert sample(relay_port, "salesledger_relay_events_sent_total") >= 1
+    assert sample(relay_port, "salesledger_relay_lag") == 0
+
+    def applied() -> float:
+        return sample(project_port, "salesledger_projector_events_applied_total") or 0
+
+    wait_until(lambda: applied() > 0, 120, "the projector")
+    wait_until(
+        lambda: sample(project_port, "salesledger_projector_lag") == 0, 120, "the projector's lag"
+    )
+    assert sample(project_port, "salesledger_projector_partitions") >= 1
