@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from api.bootstrap import Container
+from api.cli import schema_compat
 from api.cli.args import an_id, moment, not_negative
 from api.cli.schema_files import export_schemas
 from api.progress import progress_bar
@@ -60,6 +61,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     schema_export = schema_commands.add_parser("export", help="write one JSON Schema per event")
     schema_export.add_argument("--out", type=Path, default=Path("docs/events"))
     schema_export.set_defaults(run=run_schema_export, needs_container=False)
+    schema_check = schema_commands.add_parser(
+        "check", help="fail on a change to the schemas that would break a consumer of the release"
+    )
+    schema_check.add_argument("--folder", type=Path, default=Path("docs/events"))
+    schema_check.set_defaults(run=run_schema_check, needs_container=False)
+    schema_release = schema_commands.add_parser(
+        "release", help="freeze the committed schemas as the release consumers rely on"
+    )
+    schema_release.add_argument("name", help="the release's name, e.g. 1.4")
+    schema_release.add_argument("--folder", type=Path, default=Path("docs/events"))
+    schema_release.set_defaults(run=run_schema_release, needs_container=False)
 
 
 def run_export(container: Container, args: argparse.Namespace) -> int:
@@ -164,6 +176,24 @@ def _short(value: object) -> str:
         value = {k: v for k, v in value.items() if v is not None and not k.endswith("_hash")}
     text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def run_schema_check(_: None, args: argparse.Namespace) -> int:
+    problems = schema_compat.breaking_since_release(args.folder)
+    for problem in problems:
+        print(f"breaking: {problem}", file=sys.stderr)
+    if problems:
+        print("bump the schema version for these (consumers of the release rely on them), or "
+              "change only by adding optional fields", file=sys.stderr)  # fmt: skip
+        return 1
+    print(f"the schemas in {args.folder} are compatible with the release's")
+    return 0
+
+
+def run_schema_release(_: None, args: argparse.Namespace) -> int:
+    frozen = schema_compat.freeze_release(args.folder, args.name)
+    print(f"froze release {args.name}'s schemas in {frozen}")
+    return 0
 
 
 def run_schema_export(_: None, args: argparse.Namespace) -> int:
