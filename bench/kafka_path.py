@@ -4,6 +4,8 @@
   kafka-python producing the same serialized messages from memory with the same settings;
 - projectors: events/s from Kafka into every PostgreSQL read model (`salesledger project
   --once`), beside kafka-python consuming the same topics without processing;
+- scale-out: two `project --once` processes of one consumer group over the same topics (four
+  partitions, two each), beside the single process of the same run;
 - memory: peak RSS of each of those processes (and any children) over the run, against its
   RSS after start-up.
 
@@ -51,7 +53,9 @@ from consumers.kafka_io import (
 )
 from consumers.relay import RELAY, Relay
 
-TARGETS = {"relay": 20_000, "relay_ratio": 0.7, "projectors": 10_000, "growth_mb": 50}
+TARGETS = {"relay": 20_000, "relay_ratio": 0.7, "projectors": 10_000, "growth_mb": 50,
+           "scale_out_ratio": 1.7}  # fmt: skip
+PARTITIONS = 4  # two processes get two each: an even split
 SAMPLE_SECONDS = 0.1
 RELAY_BATCH = Relay.batch_size_default
 
@@ -71,30 +75,40 @@ class ProcessRun:
         return round(self.peak_rss_mb - self.startup_rss_mb, 1)
 
 
-def watch(command: list[str], env: dict[str, str], progress: Callable[[], int], log: Path):
-    """Runs `salesledger <command>`; the clock starts at its first progress (so start-up,
-    imports and connecting, is left out), and the start-up RSS is taken at that moment. A run
-    too short to see progress before it ends is timed from its start, start-up included."""
+def watch(
+    command: list[str],
+    env: dict[str, str],
+    progress: Callable[[], int],
+    log: Path,
+    copies: int = 1,
+) -> ProcessRun:
+    """Runs `salesledger <command>` (`copies` processes of it at once: one consumer group); the
+    clock starts at the first progress (so start-up, imports and connecting, is left out) and
+    stops when the last process ends; the start-up RSS is taken at that moment (of the
+    processes together). A run too short to see progress before it ends is timed from its
+    start, start-up included."""
     LOGS.mkdir(parents=True, exist_ok=True)
     salesledger = Path(sys.executable).parent / "salesledger"
     with log.open("w") as output:
         spawned = time.perf_counter()
-        process = subprocess.Popen([str(salesledger), *command], env=env, stderr=output)
+        running = [subprocess.Popen([str(salesledger), *command], env=env, stderr=output)
+                   for _ in range(copies)]  # fmt: skip
         first: tuple[float, int] | None = None
         startup = peak = 0.0
-        while process.poll() is None:
+        while any(p.poll() is None for p in running):
             now, done = time.perf_counter(), progress()
             try:
-                rss = tree_rss_mb(process.pid)
-                peak = max(peak, tree_rss_mb(process.pid, "VmHWM"))
+                alive = [p for p in running if p.poll() is None]
+                rss = sum(tree_rss_mb(p.pid) for p in alive)
+                peak = max(peak, sum(tree_rss_mb(p.pid, "VmHWM") for p in alive))
             except (FileNotFoundError, LookupError):
-                break  # it has just exited
+                continue  # one has just exited
             if first is None and done > 0:
                 first, startup = (now, done), rss
             startup = startup or rss
             time.sleep(SAMPLE_SECONDS)
         ended = time.perf_counter()
-    if process.wait() != 0:
+    if any(p.wait() != 0 for p in running):
         raise SystemExit(f"salesledger {' '.join(command)} failed: see {log}")
     total = progress()
     if first is None or first[1] == total:  # all of it happened before the first sample
@@ -148,6 +162,23 @@ def consume_without_processing(bootstrap: str, prefix: str) -> tuple[int, float]
     return count, seconds
 
 
+def two_projectors(settings, env: dict[str, str], names: list[str]) -> ProcessRun:
+    """Two `project --once` processes of one group over the same topics, into read models of
+    a database of their own (so they start from nothing, as the single process did)."""
+    with scratch_database("postgres") as url:
+        fresh = build(settings.model_copy(update={"database_url": url}))  # creates the tables
+        try:
+            return watch(
+                ["project", "--once"],
+                env | {"SALESLEDGER_DATABASE_URL": url},
+                lambda: sum(sum(fresh.docs.positions(n).values()) for n in names),
+                LOGS / "projectors-2.log",
+                copies=2,
+            )
+        finally:
+            fresh.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=1000)
@@ -160,7 +191,9 @@ def main() -> None:
         scratch_database("postgres") as url,
         ExitStack() as cleanup,
     ):
-        settings = scratch_settings(Path(folder), url, kafka_bootstrap=bootstrap)
+        settings = scratch_settings(
+            Path(folder), url, kafka_bootstrap=bootstrap, kafka_partitions=PARTITIONS
+        )
         cleanup.callback(delete_topics, bootstrap, settings.topic_prefix)  # and its "-raw" twin
         container = build(settings)
         restore(container.app, log)
@@ -174,6 +207,7 @@ def main() -> None:
             "SALESLEDGER_DATABASE_URL": url,
             "SALESLEDGER_KAFKA_BOOTSTRAP": bootstrap,
             "SALESLEDGER_TOPIC_PREFIX": settings.topic_prefix,
+            "SALESLEDGER_KAFKA_PARTITIONS": str(PARTITIONS),
         }
         relay = watch(
             ["relay", "--once"], env, lambda: container.positions.get(RELAY), LOGS / "relay.log"
@@ -189,11 +223,13 @@ def main() -> None:
         )
         raw_read, raw_read_s = consume_without_processing(bootstrap, settings.topic_prefix)
         container.close()
+        two = two_projectors(settings, env, names)
 
     # The relay's progress is in log entries; a share of them are internal and not published.
     relay_events_per_s = rate(relay.done * published // last, relay.seconds)
     # Each read model reads every event: all of them together have processed done / models.
     projector_events_per_s = rate(projectors.done // len(names), projectors.seconds)
+    two_events_per_s = rate(two.done // len(names), two.seconds)
     rows = [
         Row("relay store → Kafka", "events/s", relay_events_per_s, rate(raw_sent, raw_send_s),
             "kafka-python producing the same messages from memory", TARGETS["relay"],
@@ -201,6 +237,10 @@ def main() -> None:
         Row(f"projectors Kafka → {len(names)} PostgreSQL read models", "events/s",
             projector_events_per_s, rate(raw_read, raw_read_s),
             "kafka-python consuming the same topics, no processing", TARGETS["projectors"]),
+        Row(f"2 projector processes, one group, {PARTITIONS} partitions", "events/s",
+            two_events_per_s, projector_events_per_s,
+            "1 projector process over the same topics, same run",
+            target_ratio=TARGETS["scale_out_ratio"]),
         Row(f"relay RSS growth over {published:,} events", "MB", relay.growth_mb,
             relay.startup_rss_mb, "RSS after start-up (MB)", TARGETS["growth_mb"],
             higher_is_better=False),
@@ -216,6 +256,8 @@ def main() -> None:
         published_events=published,
         relay_seconds=round(relay.seconds, 2),
         projector_seconds=round(projectors.seconds, 2),
+        two_projectors_seconds=round(two.seconds, 2),
+        partitions=PARTITIONS,
         relay_peak_rss_mb=relay.peak_rss_mb,
         projector_peak_rss_mb=projectors.peak_rss_mb,
         read_models=names,
