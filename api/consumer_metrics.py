@@ -1,6 +1,7 @@
-"""The relay's and the projectors' Prometheus metrics, served on a port of their own
-(`--metrics-port`). They are read off the events the consumers already log (`log_event`), so
-the consumers' code carries no metrics of its own and the figures are the logs' figures."""
+"""The relay's, the projectors' and the scheduler's Prometheus metrics, served on a port of
+their own (`--metrics-port`). They are read off the events the consumers already log
+(`log_event`), so the consumers' code carries no metrics of its own and the figures are the
+logs' figures."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ class ConsumerMetrics(logging.Handler):
     """A logging handler that turns the consumers' events into counters and gauges."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        super().__init__(level=logging.INFO)
+        super().__init__(level=logging.DEBUG)
         r = registry
         self.sent = Counter(
             "salesledger_relay_events_sent", "events the relay sent to Kafka", registry=r
@@ -61,6 +62,13 @@ class ConsumerMetrics(logging.Handler):
             registry=r,
         )
 
+        self.passes = Counter("salesledger_scheduler_passes", "scheduler passes", registry=r)
+        self.due = Gauge("salesledger_scheduler_due", "decisions due at the last pass", registry=r)
+        self.done = Counter("salesledger_scheduler_done", "decisions carried out, by action",
+                            ["action"], registry=r)  # fmt: skip
+        self.refused = Counter("salesledger_scheduler_refused",
+                               "decisions the record's own state refused", registry=r)  # fmt: skip
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
             event = json.loads(record.getMessage())
@@ -89,12 +97,20 @@ class ConsumerMetrics(logging.Handler):
             self.partitions.labels(event["projection"]).set(event["partitions"])
         elif kind == "projector.retry":
             self.retries.labels(event["projection"]).inc()
+        elif kind == "scheduler.pass":
+            self.passes.inc()
+            self.due.set(event["due"])
+            for action, count in event["done"].items():
+                self.done.labels(action).inc(count)
+            self.refused.inc(event["refused"])
 
 
 def serve(port: int, host: str = "0.0.0.0") -> ConsumerMetrics:  # noqa: S104 - a scrape target
     """Starts the metrics endpoint (http://host:port/metrics) in a background thread."""
     registry = CollectorRegistry()
     handler = ConsumerMetrics(registry)
-    logging.getLogger("salesledger").addHandler(handler)  # the consumers' loggers
+    consumers = logging.getLogger("salesledger")  # the consumers' loggers
+    consumers.addHandler(handler)
+    consumers.setLevel(logging.DEBUG)  # a quiet scheduler pass logs at debug: count it too
     start_http_server(port, addr=host, registry=registry)
     return handler

@@ -11,8 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 
-def log_event(logger: logging.Logger, event: str, **fields: Any) -> None:
-    logger.info(json.dumps({"event": event, **fields}, default=str))
+def log_event(
+    logger: logging.Logger, event: str, *, level: int = logging.INFO, **fields: Any
+) -> None:
+    if logger.isEnabledFor(level):
+        logger.log(level, json.dumps({"event": event, **fields}, default=str))
 
 
 class JsonLines(logging.Formatter):
@@ -46,6 +49,7 @@ def _json_object(message: str) -> dict[str, Any] | None:
 def configure(level: int = logging.INFO, log_format: str = "text") -> None:
     """Every logger's lines on stderr: as they are ("text"), or as JSON objects ("json")."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)  # the metrics may ask the consumers for more (api.consumer_metrics)
     handler.setFormatter(JsonLines() if log_format == "json" else logging.Formatter("%(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from consumers.logs import log_event
 from domain.context import SCHEDULER, Clock, CommandContext
 from domain.errors import NotAllowedNow, NotFound
 
@@ -121,8 +122,13 @@ class Scheduler:
                         report.refused.append((decision, refused[decision.subject_id]))
                     else:
                         report.done.append(decision)
-        if report.done or report.refused:
-            log.info("scheduler pass: %d done, %d refused", len(report.done), len(report.refused))
+        done: dict[str, int] = {}
+        for decision in report.done:
+            done[decision.action] = done.get(decision.action, 0) + 1
+        # every pass, for the metrics; a pass with nothing due only at debug level
+        refused, due = len(report.refused), len(report.done) + len(report.refused)
+        level = logging.INFO if due else logging.DEBUG
+        log_event(log, "scheduler.pass", due=due, done=done, refused=refused, level=level)
         return report
 
     def run_forever(self, interval: float, stop: threading.Event) -> None:

@@ -51,6 +51,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     scheduler.add_argument(
         "--interval", type=float, help="seconds between passes (default: the settings')"
     )
+    _metrics_port(scheduler)
     scheduler.set_defaults(run=run_scheduler)
 
 
@@ -110,7 +111,7 @@ def run_scheduler(container: Container, args: argparse.Namespace) -> int:
         report = scheduler.run_once()
         print(f"{len(report.done)} done, {len(report.refused)} refused on the record's own state")
         return 0
-    logs.configure(log_format=container.settings.log_format)
+    _observed(container, args)
     interval = args.interval if args.interval is not None else container.settings.scheduler_interval
     if interval <= 0:
         raise ValueError("--interval must be more than 0 seconds")
