@@ -29,10 +29,7 @@ def breaking_changes(old: Any, new: Any, where: str = "") -> list[str]:
 
 
 def _fields(old: dict, new: dict, where: str) -> list[str]:
-    before, after = old.get("properties", {}), new.get("properties", {})
-    problems = [f"{where}/{name}: removed" for name in before if name not in after]
-    for name in before.keys() & after.keys():
-        problems += breaking_changes(before[name], after[name], f"{where}/{name}")
+    problems = _named(old.get("properties", {}), new.get("properties", {}), where)
     was, now = set(old.get("required", [])), set(new.get("required", []))
     problems += [f"{where}/{n}: no longer required" for n in sorted(was - now)]
     problems += [f"{where}/{n}: newly required" for n in sorted(now - was)]
@@ -40,10 +37,14 @@ def _fields(old: dict, new: dict, where: str) -> list[str]:
 
 
 def _definitions(old: dict, new: dict, where: str) -> list[str]:
-    before, after = old.get("$defs", {}), new.get("$defs", {})
-    problems = [f"{where}/$defs/{name}: removed" for name in before if name not in after]
+    return _named(old.get("$defs", {}), new.get("$defs", {}), f"{where}/$defs")
+
+
+def _named(before: dict, after: dict, where: str) -> list[str]:
+    """Sub-schemas by name (fields, definitions): one gone breaks, one added does not."""
+    problems = [f"{where}/{name}: removed" for name in before if name not in after]
     for name in before.keys() & after.keys():
-        problems += breaking_changes(before[name], after[name], f"{where}/$defs/{name}")
+        problems += breaking_changes(before[name], after[name], f"{where}/{name}")
     return problems
 
 

@@ -3,19 +3,12 @@ PostgreSQL and Kafka: what they did is on their Prometheus endpoints."""
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.builders import play_leads
 from tests.integration.conftest import wait_until
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.servers import free_port
 
 
 def sample(port: int, name: str, **labels: str) -> float | None:

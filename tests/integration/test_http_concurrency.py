@@ -3,19 +3,16 @@ exactly one command wins, the others get 409, and nothing is lost."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
 import httpx
 import pytest
-import uvicorn
 
-from api.app import create_app
 from api.users import Role
 from store.log_reader import all_envelopes
+from tests.servers import serving
 
 CLIENTS = 12
 ROUNDS = 4
@@ -23,18 +20,8 @@ ROUNDS = 4
 
 @pytest.fixture
 def server(production):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(production), host="127.0.0.1", port=port, log_level="error")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    while not running.started:
-        thread.join(0.01)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(10)
+    with serving(production) as url:
+        yield url
 
 
 def test_concurrent_stage_moves_one_winner_per_version(server, production, clock):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import httpx
 import pytest
 
 from consumers.logs import JsonLines, log_event
+from tests.servers import free_port
 
 pytestmark = pytest.mark.local
 
@@ -44,9 +44,7 @@ def test_a_consumers_event_is_one_object_with_its_fields_at_the_top():
 
 
 def test_the_service_writes_json_lines_when_asked(tmp_path: Path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SALESLEDGER_")}
     env |= {"SALESLEDGER_DATA_DIR": str(tmp_path), "SALESLEDGER_LOG_FORMAT": "json"}
     command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port)]
