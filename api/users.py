@@ -26,7 +26,7 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS users (
     token_expires_at TEXT)"""
 DEFAULT_TOKEN_LIFETIME = timedelta(days=90)
 MAX_TAGS = 20
-TAG_PATTERN = re.compile(r"^[\w.-]{1,32}$")
+TAG_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")  # as api.schemas.Tag, so a rule can name it
 MAX_NAME_LENGTH = 64
 
 

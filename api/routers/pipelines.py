@@ -11,11 +11,12 @@ from api.commands import CallDep
 from api.dependencies import ContainerDep, UserDep
 from api.responses import JSONResponse
 from api.routers.queries import AsOf
-from api.schemas import DefinePipeline
+from api.schemas import KEY_PATTERN, DefinePipeline
 from domain.published import json_ready
 
 router = APIRouter(prefix="/pipelines", tags=["pipelines"])
-ProductLine = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[\w.-]+$")]
+# The same characters as a product line in a body (Key): ASCII, as the document says.
+ProductLine = Annotated[str, Path(min_length=1, max_length=64, pattern=KEY_PATTERN)]
 
 
 @router.put("/{product_line}")

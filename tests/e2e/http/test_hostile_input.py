@@ -208,6 +208,17 @@ def test_a_405_names_every_method_the_path_answers(api):
     assert {"GET", "PUT"} <= {m.strip() for m in answer.headers["Allow"].split(",")}
 
 
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_a_product_line_in_the_path_takes_the_characters_of_one_in_a_body(api, method):
+    """The document states the ASCII key pattern; `\\w` had let 'èï' through (schemathesis)."""
+    stages = {"stages": [{"key": "new", "probability": 0.1}]}
+    caller = api.as_("ada")
+    answer = caller.client.request(
+        method, "/pipelines/%C3%A8%C3%AF", headers=caller.headers, json=stages
+    )
+    assert answer.status_code == 422 and field_of(answer) == "product_line", answer.text
+
+
 def test_a_blank_name_is_refused_and_a_text_is_kept_without_its_surrounding_spaces(api):
     blank = api.as_("ryan").post("/leads", {**LEAD, "company": " \u3000 "})
     assert blank.status_code == 422 and field_of(blank) == "company"
