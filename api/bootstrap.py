@@ -160,7 +160,8 @@ def _rebuild_stale(
         return
     names = ", ".join(p.name for p in stale)
     log.warning("read models %s are of an older schema version: rebuilding them", names)
-    with progress_bar(app.last_position(), f"rebuild {names}") as tick:
+    rebuilding = [p.name for p in stale]
+    with progress_bar(app.last_position(), f"rebuild {names}", rebuilding=rebuilding) as tick:
         rebuild(stale, envelopes, docs, on_event=tick)
 
 

@@ -1,5 +1,5 @@
-"""The relay's, the projectors' and the scheduler's Prometheus metrics, served on a port of
-their own (`--metrics-port`). They are read off the events the consumers already log
+"""The relay's, the projectors', the scheduler's and a rebuild's Prometheus metrics, served on
+a port of their own (`--metrics-port`). They are read off the events the consumers already log
 (`log_event`), so the consumers' code carries no metrics of its own and the figures are the
 logs' figures."""
 
@@ -69,6 +69,28 @@ class ConsumerMetrics(logging.Handler):
         self.refused = Counter("salesledger_scheduler_refused",
                                "decisions the record's own state refused", registry=r)  # fmt: skip
 
+        models = ["read_models"]
+        self.rebuild_position = Gauge("salesledger_rebuild_position", "log position a rebuild "
+                                      "has folded up to", models, registry=r)  # fmt: skip
+        self.rebuild_total = Gauge("salesledger_rebuild_total", "log position a rebuild "
+                                   "folds up to (the store's last at its start)", models,
+                                   registry=r)  # fmt: skip
+        self.rebuild_running = Gauge("salesledger_rebuild_running", "1 while a rebuild runs",
+                                     models, registry=r)  # fmt: skip
+
+    server: Any = None  # the endpoint serving the registry, once started
+
+    def close(self) -> None:
+        """Stops serving and counting."""
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+        consumers = logging.getLogger("salesledger")
+        consumers.removeHandler(self)
+        consumers.setLevel(logging.NOTSET)
+        super().close()
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
             event = json.loads(record.getMessage())
@@ -103,14 +125,22 @@ class ConsumerMetrics(logging.Handler):
             for action, count in event["done"].items():
                 self.done.labels(action).inc(count)
             self.refused.inc(event["refused"])
+        elif kind == "rebuild.progress":
+            models = event["read_models"]
+            self.rebuild_position.labels(models).set(event["position"])
+            self.rebuild_total.labels(models).set(event["total"])
+            if "done" in event:
+                self.rebuild_running.labels(models).set(0 if event["done"] else 1)
 
 
 def serve(port: int, host: str = "0.0.0.0") -> ConsumerMetrics:  # noqa: S104 - a scrape target
-    """Starts the metrics endpoint (http://host:port/metrics) in a background thread."""
+    """Starts the metrics endpoint (http://host:port/metrics) in a background thread; the
+    handler's `close()` stops it (a process that serves until it ends never needs to)."""
     registry = CollectorRegistry()
     handler = ConsumerMetrics(registry)
     consumers = logging.getLogger("salesledger")  # the consumers' loggers
     consumers.addHandler(handler)
     consumers.setLevel(logging.DEBUG)  # a quiet scheduler pass logs at debug: count it too
-    start_http_server(port, addr=host, registry=registry)
+    server, _ = start_http_server(port, addr=host, registry=registry)
+    handler.server = server
     return handler

@@ -1,4 +1,5 @@
-"""Serving the API for a test over real HTTP on loopback: a free port, and uvicorn in a thread."""
+"""Serving over real HTTP on loopback in a test: a free port, the API by uvicorn in a thread, and
+reading a sample off a Prometheus endpoint."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import uvicorn
+from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
 
@@ -33,3 +36,17 @@ def serving(container) -> Iterator[str]:
     finally:
         running.should_exit = True
         thread.join(10)
+
+
+def sample(port: int, name: str, **labels: str) -> float | None:
+    """The value of the first sample named `name` (with those labels) that
+    http://127.0.0.1:port/metrics serves; None when there is none or nothing listens yet."""
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    except httpx.TransportError:
+        return None  # not listening yet
+    for family in text_string_to_metric_families(text):
+        for found in family.samples:
+            if found.name == name and labels.items() <= found.labels.items():
+                return found.value
+    return None

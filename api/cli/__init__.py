@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from api.bootstrap import build
 from api.cli import development, event_log, read_models, serve, users, workers
+from api.cli.observed import start_observing
 from api.settings import Settings
 from api.users import UserError
 from domain.errors import DomainError
@@ -53,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         field = "SALESLEDGER_" + str(first["loc"][0]).upper()
         print(f"salesledger: {field}: {first['msg']}", file=sys.stderr)
         return 2
+    start_observing(settings, args)  # before building: it may rebuild stale read models
     container = build(settings)
     try:
         return args.run(container, args)

@@ -7,6 +7,7 @@ import sys
 
 from api.bootstrap import Container, chosen_projections, kafka_of, rebuild_read_models
 from api.cli.args import moment, positive
+from api.cli.observed import observed
 from api.progress import progress_bar
 from consumers.rebuild_jobs import PARALLEL_FROM, default_jobs
 from consumers.relay import RELAY, relay_lag
@@ -31,6 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="processes, each rebuilding some of the read models "
         f"(default: 2 on a machine with two cores and a log of {PARALLEL_FROM:,} events or more)",
     )
+    observed(rebuild)
     rebuild.set_defaults(run=run_rebuild)
 
     verify = commands.add_parser("verify", help="compare the live read models with a rebuild")
@@ -53,7 +55,8 @@ def run_rebuild(container: Container, args: argparse.Namespace) -> int:
         return 2
     last = container.app.last_position()
     jobs = args.jobs or default_jobs(last)
-    with progress_bar(last, "rebuild") as tick:
+    rebuilding = [p.name for p in projections]
+    with progress_bar(last, "rebuild", rebuilding=rebuilding) as tick:
         rebuilt = rebuild_read_models(container, projections, args.until, jobs, tick)
     where = f" as of {args.until.isoformat()} (kept beside the live ones)" if args.until else ""
     names = ", ".join(p.name for p in projections)

@@ -8,10 +8,9 @@ import signal
 import sys
 import threading
 
-from api import consumer_metrics
 from api.bootstrap import Container, projector_of, relay_of, scheduler_of
-from api.cli.args import moment, port, positive
-from consumers import logs
+from api.cli.args import moment, positive
+from api.cli.observed import observed
 from consumers.projector import drain
 
 
@@ -28,13 +27,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="read and encode the log in this process only (default: while there is a backlog, "
         "a child process reads and encodes the next batch while this one sends the last)",
     )
-    _metrics_port(relay)
+    observed(relay)
     relay.set_defaults(run=run_relay)
 
     project = commands.add_parser("project", help="build read models from Kafka")
     project.add_argument("names", nargs="*", help="projections to run (default: all)")
     project.add_argument("--once", action="store_true", help="apply what is there, then stop")
-    _metrics_port(project)
+    observed(project)
     project.set_defaults(run=run_project)
 
     scheduler = commands.add_parser(
@@ -51,7 +50,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     scheduler.add_argument(
         "--interval", type=float, help="seconds between passes (default: the settings')"
     )
-    _metrics_port(scheduler)
+    observed(scheduler)
     scheduler.set_defaults(run=run_scheduler)
 
 
@@ -63,22 +62,7 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
-def _metrics_port(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "--metrics-port", type=port, default=None,
-        help="serve Prometheus metrics on http://0.0.0.0:PORT/metrics (default: none)",
-    )  # fmt: skip
-
-
-def _observed(container: Container, args: argparse.Namespace) -> None:
-    """Logging as configured, and the metrics endpoint if asked for (read off the logs)."""
-    logs.configure(log_format=container.settings.log_format)
-    if args.metrics_port is not None:
-        consumer_metrics.serve(args.metrics_port)
-
-
 def run_relay(container: Container, args: argparse.Namespace) -> int:
-    _observed(container, args)
     relay = relay_of(container, read_ahead=args.read_ahead)
     relay.batch_size = args.batch_size
     try:
@@ -111,7 +95,6 @@ def run_scheduler(container: Container, args: argparse.Namespace) -> int:
         report = scheduler.run_once()
         print(f"{len(report.done)} done, {len(report.refused)} refused on the record's own state")
         return 0
-    _observed(container, args)
     interval = args.interval if args.interval is not None else container.settings.scheduler_interval
     if interval <= 0:
         raise ValueError("--interval must be more than 0 seconds")
@@ -120,7 +103,6 @@ def run_scheduler(container: Container, args: argparse.Namespace) -> int:
 
 
 def run_project(container: Container, args: argparse.Namespace) -> int:
-    _observed(container, args)
     projector = projector_of(container, args.names)
     try:
         if args.once:

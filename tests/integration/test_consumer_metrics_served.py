@@ -3,24 +3,9 @@ PostgreSQL and Kafka: what they did is on their Prometheus endpoints."""
 
 from __future__ import annotations
 
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
-
 from tests.builders import play_leads
 from tests.integration.conftest import wait_until
-from tests.servers import free_port
-
-
-def sample(port: int, name: str, **labels: str) -> float | None:
-    try:
-        text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-    except httpx.TransportError:
-        return None  # not listening yet
-    for family in text_string_to_metric_families(text):
-        for found in family.samples:
-            if found.name == name and labels.items() <= found.labels.items():
-                return found.value
-    return None
+from tests.servers import free_port, sample
 
 
 def test_the_relay_and_a_projector_serve_their_metrics(production, processes, clock):

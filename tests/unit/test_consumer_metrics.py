@@ -22,6 +22,8 @@ def test_the_consumers_logged_events_become_their_metrics():
         log_event(log, "projector.assigned", projection="ledger", partitions=2)
         log_event(log, "projector.batch", projection="ledger", read=10, applied=9, lag=4,
                   offsets={"sl.lead.v1:0": 7}, lag_by_partition={"sl.lead.v1:0": 4})  # fmt: skip
+        log_event(log, "rebuild.progress", read_models="ledger", position=0, total=900, done=False)
+        log_event(log, "rebuild.progress", read_models="ledger", position=600, total=900)
         log.info("not an event")
     finally:
         log.removeHandler(handler)
@@ -34,3 +36,8 @@ def test_the_consumers_logged_events_become_their_metrics():
     partition = {**ledger, "partition": "sl.lead.v1:0"}
     assert value("salesledger_projector_lag", partition) == 4
     assert value("salesledger_projector_offset", partition) == 7
+
+    rebuild = {"read_models": "ledger"}
+    assert value("salesledger_rebuild_position", rebuild) == 600
+    assert value("salesledger_rebuild_total", rebuild) == 900
+    assert value("salesledger_rebuild_running", rebuild) == 1

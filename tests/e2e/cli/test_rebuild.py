@@ -3,6 +3,7 @@ verify, naming the first difference, and repaired by rebuild."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
@@ -11,6 +12,7 @@ import pytest
 
 from api.bootstrap import build
 from api.cli import main
+from api.consumer_metrics import ConsumerMetrics
 from api.settings import Settings
 from consumers.rebuild_jobs import groups_of
 from domain.context import CommandContext
@@ -18,6 +20,7 @@ from projections.replay import fold_until
 from projections.sql_store import STORE_SOURCE
 from tests.builders import capture, play_leads
 from tests.conftest import FakeClock
+from tests.servers import free_port, sample
 
 pytestmark = pytest.mark.e2e
 
@@ -121,3 +124,42 @@ def test_unknown_read_model_and_bad_time_are_refused(history, capsys):
     for jobs in ("0", "two"):
         assert main(["rebuild", "--jobs", jobs]) == 2
         assert "--jobs" in capsys.readouterr().err
+
+
+@pytest.fixture
+def metrics_port():
+    """A port for `--metrics-port`; the endpoint a command started there is stopped after."""
+    yield free_port()
+    for handler in logging.getLogger("salesledger").handlers[:]:
+        if isinstance(handler, ConsumerMetrics):
+            handler.close()
+
+
+def rebuild_figures(port: int) -> tuple[float | None, ...]:
+    ledger = {"read_models": "ledger"}
+    names = (
+        "salesledger_rebuild_position",
+        "salesledger_rebuild_total",
+        "salesledger_rebuild_running",
+    )
+    return tuple(sample(port, name, **ledger) for name in names)
+
+
+def test_a_rebuilds_progress_is_on_its_metrics_endpoint(history, metrics_port):
+    container, _ = history
+    assert main(["rebuild", "ledger", "--metrics-port", str(metrics_port)]) == 0
+    last = container.app.last_position()
+    assert rebuild_figures(metrics_port) == (last, last, 0)
+
+
+def test_tables_rebuilt_at_start_up_show_on_the_workers_metrics(history, metrics_port):
+    """A worker starting on tables of an older schema rebuilds them before it works: the
+    endpoint is up already, so an operator sees why the worker is not yet working."""
+    container, _ = history
+    with container.db.transaction():
+        container.db.execute(
+            "UPDATE read_model_versions SET version = 0 WHERE read_model = 'ledger'"
+        )
+    assert main(["scheduler", "--preview", "--metrics-port", str(metrics_port)]) == 0
+    last = container.app.last_position()
+    assert rebuild_figures(metrics_port) == (last, last, 0)
