@@ -33,13 +33,17 @@ class Client:
         self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict, float]:
-        payload = None if body is None else json.dumps(body)
+        status, data, seconds = self.raw(method, path, None if body is None else json.dumps(body))
+        return status, (json.loads(data) if data else {}), seconds
+
+    def raw(self, method: str, path: str, payload: str | None = None) -> tuple[int, bytes, float]:
+        """The answer's body undecoded: a load generator sharing the machine decodes nothing
+        it does not need."""
         started = time.perf_counter()
         self.connection.request(method, path, body=payload, headers=self.headers)
         response = self.connection.getresponse()
         data = response.read()
-        seconds = time.perf_counter() - started
-        return response.status, (json.loads(data) if data else {}), seconds
+        return response.status, data, time.perf_counter() - started
 
 
 def lead_body(source: str, n: int) -> dict:
