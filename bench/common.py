@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import socket
 import time
 import uuid
@@ -168,17 +169,70 @@ def kafka_bootstrap() -> str:
     return bootstrap
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, children: bool = True) -> float:
     """User + system CPU time a running process and its running children (uvicorn's workers,
-    the relay's read-ahead process) have used, from /proc."""
+    the relay's read-ahead process) have used, from /proc; the process's own with
+    `children=False`."""
     ticks = 0
-    for process in _process_tree(pid):
+    for process in _process_tree(pid) if children else [pid]:
         try:
             fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # it ended meanwhile
         ticks += int(fields[11]) + int(fields[12])
     return round(ticks / os.sysconf("SC_CLK_TCK"), 2)
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's children that have ended and been waited for, their own
+    children's included."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def machine_cpu() -> dict[str, Any]:
+    """CPU seconds used so far: by the whole machine ("busy", every core's non-idle time
+    together), and by each process of the Kafka broker and of PostgreSQL (pid → seconds), from
+    /proc — so a run can tell what shared the cores with it."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    used: dict[str, Any] = {"busy": (user + nice + system + irq + softirq + steal) / ticks,
+                            "kafka": {}, "postgres": {}}  # fmt: skip
+    for process in Path("/proc").iterdir():
+        if not process.name.isdigit():
+            continue
+        try:
+            name, fields = (process / "stat").read_text().rsplit(")", 1)
+            command = (process / "cmdline").read_bytes()
+        except OSError:
+            continue  # it ended meanwhile
+        owner = ("kafka" if b"kafka.Kafka" in command
+                 else "postgres" if name.endswith("(postgres") else None)  # fmt: skip
+        if owner is not None:
+            values = fields.split()
+            used[owner][process.name] = (int(values[11]) + int(values[12])) / ticks
+    return used
+
+
+def still_seen(earlier: dict[str, Any], now: dict[str, Any]) -> dict[str, Any]:
+    """A `machine_cpu()` reading that keeps, for a process that has ended since `earlier`, what
+    it had used then."""
+    merged = dict(now)
+    for owner in ("kafka", "postgres"):
+        merged[owner] = earlier[owner] | now[owner]
+    return merged
+
+
+def cpu_used(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float]:
+    """Seconds used between two `machine_cpu()` readings; of a process that ended in between (a
+    closed database connection's), only what `still_seen` kept counts: the figure is a floor."""
+    used = {"busy": round(after["busy"] - before["busy"], 2)}
+    for owner in ("kafka", "postgres"):
+        was = before[owner]
+        used[owner] = round(sum(s - was.get(pid, 0.0) for pid, s in after[owner].items()), 2)
+    return used
 
 
 def free_port() -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from api.users import Role
 from bench.common import (
     LOGS,
     Row,
+    children_cpu,
     cpu_seconds,
     free_port,
     kafka_bootstrap,
@@ -88,11 +88,6 @@ def direct_commands(app: SalesPipeline, commands: int) -> float:
     raise AssertionError("unreachable")
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commands", type=int, default=2000)
@@ -139,7 +134,7 @@ def main() -> None:
         # Where the machine's two cores went during the load, per process.
         measured["cpu_seconds"] = {
             name: round(cpu_seconds(p.pid) - cpu_before[name], 2) for name, p in processes.items()
-        } | {"load_generator": round(_children_cpu(), 2)}
+        } | {"load_generator": round(children_cpu(), 2)}
 
     with tempfile.TemporaryDirectory() as folder, scratch_database("postgres") as url:
         container = build(scratch_settings(Path(folder), url))

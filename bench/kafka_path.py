@@ -33,11 +33,16 @@ from bench.common import (
     LOGS,
     Row,
     activity_log,
+    children_cpu,
+    cpu_seconds,
+    cpu_used,
     kafka_bootstrap,
+    machine_cpu,
     rate,
     restore,
     scratch_database,
     scratch_settings,
+    still_seen,
     timed,
     tree_rss_mb,
     write_results,
@@ -57,6 +62,7 @@ TARGETS = {"relay": 20_000, "relay_ratio": 0.7, "projectors": 10_000, "growth_mb
            "scale_out_ratio": 1.7}  # fmt: skip
 PARTITIONS = 4  # two processes get two each: an even split
 SAMPLE_SECONDS = 0.1
+MACHINE_EVERY = 10  # samples between two readings of every process's CPU (it reads all /proc)
 RELAY_BATCH = Relay.batch_size_default
 
 
@@ -69,6 +75,9 @@ class ProcessRun:
     seconds: float
     startup_rss_mb: float
     peak_rss_mb: float
+    cpu_s: float  # CPU the processes (and their children) used over the timed part
+    own_cpu_s: float  # the processes' own, children left out (the relay's sender alone)
+    machine_cpu_s: dict[str, float]  # the machine's cores, the broker, PostgreSQL (cpu_used)
 
     @property
     def growth_mb(self) -> float:
@@ -89,6 +98,11 @@ def watch(
     start, start-up included."""
     LOGS.mkdir(parents=True, exist_ok=True)
     salesledger = Path(sys.executable).parent / "salesledger"
+    children_before = children_cpu()
+    machine_before = machine_at_spawn = machine_cpu()
+    machine_seen = machine_at_spawn
+    startup_cpu = startup_own = own = 0.0
+    samples = 0
     with log.open("w") as output:
         spawned = time.perf_counter()
         running = [subprocess.Popen([str(salesledger), *command], env=env, stderr=output)
@@ -100,23 +114,44 @@ def watch(
             try:
                 alive = [p for p in running if p.poll() is None]
                 rss = sum(tree_rss_mb(p.pid) for p in alive)
+                own = sum(cpu_seconds(p.pid, children=False) for p in alive)  # last seen
                 peak = max(peak, sum(tree_rss_mb(p.pid, "VmHWM") for p in alive))
             except (FileNotFoundError, LookupError):
                 continue  # one has just exited
             if first is None and done > 0:
                 first, startup = (now, done), rss
+                machine_before = machine_seen = machine_cpu()
+                startup_cpu, startup_own = sum(cpu_seconds(p.pid) for p in alive), own
             startup = startup or rss
+            samples += 1
+            if samples % MACHINE_EVERY == 0:  # a database connection's process ends with it
+                machine_seen = still_seen(machine_seen, machine_cpu())
             time.sleep(SAMPLE_SECONDS)
         ended = time.perf_counter()
+        machine_after = still_seen(machine_seen, machine_cpu())
     if any(p.wait() != 0 for p in running):
         raise SystemExit(f"salesledger {' '.join(command)} failed: see {log}")
     total = progress()
     if first is None or first[1] == total:  # all of it happened before the first sample
-        first = (spawned, 0)
-    return ProcessRun(total - first[1], ended - first[0], startup or peak, peak)
+        first, startup_cpu, startup_own, machine_before = (spawned, 0), 0, 0, machine_at_spawn
+    cpu_s = round(children_cpu() - children_before - startup_cpu, 2)
+    return ProcessRun(
+        total - first[1], ended - first[0], startup or peak, peak, cpu_s,
+        round(own - startup_own, 2), cpu_used(machine_before, machine_after),
+    )  # fmt: skip
 
 
-def produce_from_memory(container: Container, bootstrap: str, prefix: str) -> tuple[int, float]:
+@dataclass(frozen=True)
+class RawRun:
+    """The raw producer's run: messages, seconds, its own CPU and the machine's (as above)."""
+
+    sent: int
+    seconds: float
+    cpu_s: float
+    machine_cpu_s: dict[str, float]
+
+
+def produce_from_memory(container: Container, bootstrap: str, prefix: str) -> RawRun:
     """The relay's messages, serialized beforehand, produced with the relay's settings."""
     ensure_topics(bootstrap, prefix, container.settings.kafka_partitions)
     messages = [
@@ -137,9 +172,48 @@ def produce_from_memory(container: Container, bootstrap: str, prefix: str) -> tu
             for future in futures:
                 future.get()
 
+    machine_before, own_before = machine_cpu(), _own_cpu()
     _, seconds = timed(send_all)
+    own, machine = _own_cpu() - own_before, cpu_used(machine_before, machine_cpu())
     producer.close()
-    return len(messages), seconds
+    return RawRun(len(messages), seconds, round(own, 2), machine)
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process, every thread (the producer's sender thread) included."""
+    times = os.times()
+    return times.user + times.system
+
+
+def relay_cpu_rows(relay: ProcessRun, raw: RawRun, events: int) -> list[Row]:
+    """Where the relay's time goes, beside the raw producer's: the cores the machine had busy,
+    and CPU per event of the relay's processes (reading, encoding, producing), the broker and
+    PostgreSQL. On this machine the broker, the database and the relay share two cores: when
+    they are all busy, the relay is bound by the machine, not by its own code."""
+    cores = os.cpu_count() or 1
+
+    def per_event_us(seconds: float, count: int) -> float:
+        return round(seconds * 1e6 / max(count, 1), 1)
+
+    baseline = "the raw producer's run"
+    return [
+        Row(f"relay run: cores busy, of {cores}", "cores",
+            round(relay.machine_cpu_s["busy"] / relay.seconds, 2),
+            round(raw.machine_cpu_s["busy"] / raw.seconds, 2), baseline,
+            higher_is_better=False),
+        Row("relay processes: CPU per event (read, encode, produce)", "µs",
+            per_event_us(relay.cpu_s, events), per_event_us(raw.cpu_s, raw.sent),
+            "the raw producer's process (produce only)", higher_is_better=False),
+        Row("relay's sending process alone: CPU per event", "µs",
+            per_event_us(relay.own_cpu_s, events), per_event_us(raw.cpu_s, raw.sent),
+            "the raw producer's process (produce only)", higher_is_better=False),
+        Row("Kafka broker: CPU per event, relay run", "µs",
+            per_event_us(relay.machine_cpu_s["kafka"], events),
+            per_event_us(raw.machine_cpu_s["kafka"], raw.sent), baseline,
+            higher_is_better=False),
+        Row("PostgreSQL: CPU per event, relay run (the raw producer reads none)", "µs",
+            per_event_us(relay.machine_cpu_s["postgres"], events), higher_is_better=False),
+    ]  # fmt: skip
 
 
 def consume_without_processing(bootstrap: str, prefix: str) -> tuple[int, float]:
@@ -199,9 +273,7 @@ def main() -> None:
         restore(container.app, log)
         last = container.app.last_position()
         published = sum(1 for _ in container.public_envelopes())
-        raw_sent, raw_send_s = produce_from_memory(
-            container, bootstrap, settings.topic_prefix + "-raw"
-        )
+        raw = produce_from_memory(container, bootstrap, settings.topic_prefix + "-raw")
         env = os.environ | {
             "SALESLEDGER_DATA_DIR": folder,
             "SALESLEDGER_DATABASE_URL": url,
@@ -231,9 +303,10 @@ def main() -> None:
     projector_events_per_s = rate(projectors.done // len(names), projectors.seconds)
     two_events_per_s = rate(two.done // len(names), two.seconds)
     rows = [
-        Row("relay store → Kafka", "events/s", relay_events_per_s, rate(raw_sent, raw_send_s),
+        Row("relay store → Kafka", "events/s", relay_events_per_s, rate(raw.sent, raw.seconds),
             "kafka-python producing the same messages from memory", TARGETS["relay"],
             target_ratio=TARGETS["relay_ratio"]),
+        *relay_cpu_rows(relay, raw, relay.done * published // last),
         Row(f"projectors Kafka → {len(names)} PostgreSQL read models", "events/s",
             projector_events_per_s, rate(raw_read, raw_read_s),
             "kafka-python consuming the same topics, no processing", TARGETS["projectors"]),
@@ -255,6 +328,9 @@ def main() -> None:
         log_entries=last,
         published_events=published,
         relay_seconds=round(relay.seconds, 2),
+        relay_cpu_s={"relay": relay.cpu_s, "sender": relay.own_cpu_s, **relay.machine_cpu_s},
+        raw_producer_cpu_s={"producer": raw.cpu_s, **raw.machine_cpu_s},
+        raw_producer_seconds=round(raw.seconds, 2),
         projector_seconds=round(projectors.seconds, 2),
         two_projectors_seconds=round(two.seconds, 2),
         partitions=PARTITIONS,
