@@ -116,7 +116,7 @@ def watch(
                 rss = sum(tree_rss_mb(p.pid) for p in alive)
                 own = sum(cpu_seconds(p.pid, children=False) for p in alive)  # last seen
                 peak = max(peak, sum(tree_rss_mb(p.pid, "VmHWM") for p in alive))
-            except (FileNotFoundError, LookupError):
+            except (OSError, LookupError):  # FileNotFoundError, or ProcessLookupError mid-read
                 continue  # one has just exited
             if first is None and done > 0:
                 first, startup = (now, done), rss
