@@ -176,11 +176,16 @@ def cpu_seconds(pid: int, children: bool = True) -> float:
     ticks = 0
     for process in _process_tree(pid) if children else [pid]:
         try:
-            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += _cpu_ticks(Path(f"/proc/{process}/stat").read_text())
         except OSError:
             continue  # it ended meanwhile
-        ticks += int(fields[11]) + int(fields[12])
     return round(ticks / os.sysconf("SC_CLK_TCK"), 2)
+
+
+def _cpu_ticks(stat: str) -> int:
+    """User + system clock ticks from a /proc/PID/stat line (fields after the command's ')')."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
 
 
 def children_cpu() -> float:
@@ -204,15 +209,15 @@ def machine_cpu() -> dict[str, Any]:
         if not process.name.isdigit():
             continue
         try:
-            name, fields = (process / "stat").read_text().rsplit(")", 1)
+            stat = (process / "stat").read_text()
             command = (process / "cmdline").read_bytes()
         except OSError:
             continue  # it ended meanwhile
         owner = ("kafka" if b"kafka.Kafka" in command
-                 else "postgres" if name.endswith("(postgres") else None)  # fmt: skip
+                 else "postgres" if stat.rsplit(")", 1)[0].endswith("(postgres")
+                 else None)  # fmt: skip
         if owner is not None:
-            values = fields.split()
-            used[owner][process.name] = (int(values[11]) + int(values[12])) / ticks
+            used[owner][process.name] = _cpu_ticks(stat) / ticks
     return used
 
 
