@@ -30,7 +30,7 @@ from projections.tables import Key, Row, Table, TableState
 
 # Raise it with any change to the tables or to what the fold puts in them: a deployment that
 # starts on tables of an older version rebuilds them from the store.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # The pool's order of tiers, as the pool's index and its queries write it (word for word: the
 # planner matches an indexed expression by its text).
 TIER_RANK = "CASE tier WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
@@ -75,22 +75,35 @@ LEAD_HISTORY = Table(
     indexes=(("valid_from",), ("status", "valid_to"), ("captured_at", "valid_to"),
              ("valid_to", "valid_from", "rep", "step")),
 )  # fmt: skip
+# What the reports of closed deals read of a deal (win rate, closed-won, lost, sales cycle):
+# all of it in the closed deals' indexes, so a period's deals are read from those alone.
+CLOSED_COLUMNS = ("opportunity_id", "closed_at", "status", "owner", "product_line", "amount",
+                  "lead_id", "customer", "opened_at", "lost_stage", "lost_reason", "competitor",
+                  "valid_from")  # fmt: skip
 OPPORTUNITIES = Table(
     "rm_opportunity", ("opportunity_id",), ("version", "valid_from", *OPPORTUNITY_STATE),
     # closed-won finds a customer's earlier wins through (customer, status, closed_at), lead
     # conversion a lead's deal's status through (lead_id, status, valid_from)
-    OPPORTUNITY_INTEGERS, indexes=(("status", "stage"), ("closed_at",),
+    OPPORTUNITY_INTEGERS, indexes=(("status", "stage"),
                                    ("lead_id", "status", "valid_from"),
                                    ("next_follow_up_at",), ("stage_since",),
                                    ("customer", "status", "closed_at")),
+    # the deals closed in a period, by close time, covering what their reports read;
+    # partial: an open deal's versions (most of them) never touch it
+    named_indexes=(("closed", ("closed_at", *CLOSED_COLUMNS[2:], "opportunity_id"),
+                    "closed_at IS NOT NULL"),),
 )  # fmt: skip
 OPPORTUNITY_HISTORY = Table(
     "rm_opportunity_history", ("opportunity_id", "version"),
     ("valid_from", "valid_to", *OPPORTUNITY_STATE), OPPORTUNITY_INTEGERS,
-    # "open at T" through (status, valid_to); "closed in the period" through
-    # (closed_at, valid_to): as of T a report reads only the versions that ended after T
-    indexes=(("valid_from",), ("status", "valid_to"), ("closed_at", "valid_to"),
+    # "open at T" through (status, valid_to); "closed in the period" through the closed
+    # versions' (closed_at, valid_to, …): as of T a report reads only the versions that ended
+    # after T, and only from the index
+    indexes=(("valid_from",), ("status", "valid_to"),
              ("lead_id", "valid_to", "valid_from", "status")),
+    named_indexes=(("closed",
+                    ("closed_at", "valid_to", "opportunity_id", *CLOSED_COLUMNS[2:]),
+                    "closed_at IS NOT NULL"),),
 )  # fmt: skip
 PIPELINES = Table(
     "rm_pipeline", ("pipeline_id",), ("version", "product_line", "stages", "valid_from"),

@@ -192,11 +192,13 @@ class SqlDocStore:
         the store had, so whatever Kafka delivers again after them is skipped by aggregate
         version. On SQLite other writers wait for the commit (seconds for a million events).
         """
-        with self.db.transaction():
-            if isinstance(rebuilt, MemoryTables):
+        if isinstance(rebuilt, MemoryTables):
+            with self.db.transaction():
                 self.tables[projection].replace(rebuilt)
                 self._replace_positions(projection, positions)
-                return
+            self.db.checkpoint()
+            return
+        with self.db.transaction():
             items = sorted(rebuilt.docs.items())
             self.db.execute("DELETE FROM projection_docs WHERE projection = ?", (projection,))
             for start in range(0, len(items), page):

@@ -206,6 +206,16 @@ class Database:
             return {name for (name,) in rows}
         return {row[1] for row in self.query(f"PRAGMA table_info({table})")}
 
+    def checkpoint(self) -> None:
+        """SQLite: copies the write-ahead log into the database file and empties it. After a
+        rebuild has written a whole read model through it (a gigabyte for a million events),
+        every report read would otherwise look each page up in that log, two to four times
+        slower, until some later write resets it. PostgreSQL: nothing to do."""
+        if self.is_postgres:
+            return
+        with self._lock:
+            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
     def close(self) -> None:
         with self._lock:
             if not self.is_postgres:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -20,7 +20,7 @@ from fastapi.responses import Response
 
 from api.dependencies import ContainerDep, UserDep
 from api.problems import ApiProblem
-from api.responses import JSONResponse
+from api.responses import JSONResponse, asdict
 from api.routers.queries import (
     AsOf,
     Moment,

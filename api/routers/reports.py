@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.dependencies import ContainerDep, UserDep
-from api.responses import JSONResponse
+from api.responses import JSONResponse, asdict
 from api.routers.queries import (
     AsOf,
     Moment,

@@ -11,6 +11,7 @@ from typing import Any
 
 from projections.reports.sql import (
     closed_deals,
+    closed_groups,
     moment,
     money,
     period,
@@ -172,17 +173,26 @@ class Lost:
 
 
 def lost(tables, as_of, since, until, filters, teams) -> Lost:
-    """Deals lost in [since, until): by the stage lost at, the reason and the competitor."""
-    rows = closed_deals(
-        tables, as_of, since, until, ("lost",),
-        "o.owner, o.product_line, o.amount, o.lost_stage, o.lost_reason, o.competitor, o.closed_at",
+    """Deals lost in [since, until): by the stage lost at, the reason and the competitor
+    (counted by the database, a row per stage, reason and competitor)."""
+    rows = list(
+        closed_groups(tables, as_of, since, until, ("lost",),
+                      ["o.lost_stage", "o.lost_reason", "o.competitor"], filters, teams)
     )  # fmt: skip
-    keys = ("owner", "product_line", "amount", "stage", "reason", "competitor", "closed_at")
-    deals = [dict(zip(keys, r, strict=True)) for r in filters.rows_of(rows, teams, 0, 1, 6)]
     return Lost(
-        len(deals),
-        _total(deals),
-        _grouped(deals, lambda d: d["stage"] or "unknown"),
-        _grouped(deals, lambda d: d["reason"] or "none given"),
-        _grouped(deals, lambda d: d["competitor"] or "none named"),
+        sum(int(r[3]) for r in rows),
+        money(sum(r[4] or 0 for r in rows)),
+        _summed(rows, lambda r: r[0] or "unknown"),
+        _summed(rows, lambda r: r[1] or "none given"),
+        _summed(rows, lambda r: r[2] or "none named"),
     )
+
+
+def _summed(rows: list[tuple], group_of) -> list[GroupAmount]:
+    """Rows counted by the database (…, deals, cents) added up by `group_of` a row."""
+    groups: dict[str, list[int]] = {}
+    for row in rows:
+        cell = groups.setdefault(group_of(row), [0, 0])
+        cell[0] += int(row[-2])
+        cell[1] += row[-1] or 0
+    return [GroupAmount(g, c[0], money(c[1])) for g, c in sorted(groups.items())]

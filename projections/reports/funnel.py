@@ -12,10 +12,10 @@ from projections.reports.sql import (
     CENT,
     moment,
     money,
+    probabilities,
     rows_at,
     stage_order,
     stages_in_force,
-    stages_of,
 )
 from projections.table_store import SqlTables
 from projections.teams import TeamHistory
@@ -39,10 +39,11 @@ def funnel(
     )
     by_stage: dict[str, list[Decimal]] = {}
     lines: set[str] = set()
+    probability_of = probabilities(defined)
     for owner, line, stage, count, amount in grouped:
         if not filters.matches(owner, line, teams, at):
             continue
-        probability = dict(stages_of(defined, line)).get(stage, Decimal(0))
+        probability = probability_of(line, stage)
         totals = by_stage.setdefault(stage, [Decimal(0)] * 3)
         totals[0] += count
         totals[1] += money(amount)

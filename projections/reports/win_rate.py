@@ -6,10 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from projections.filters import ReportFilter
-from projections.reports.sql import (
-    closed_deals,
-    rate,
-)
+from projections.reports.sql import closed_groups, rate
 from projections.table_store import SqlTables
 from projections.teams import TeamHistory
 
@@ -42,26 +39,21 @@ def win_rate(
     teams: TeamHistory,
     source: str | None = None,
 ) -> WinRate:
-    """won / (won + lost) among deals closed in [since, until) (as they stood at `as_of`)."""
-    rows = closed_deals(
-        tables, as_of, since, until, ("won", "lost"),
-        "o.owner, o.product_line, l.source, o.status, o.closed_at",
-    )  # fmt: skip
+    """won / (won + lost) among deals closed in [since, until) (as they stood at `as_of`),
+    counted by the database per rep and team at close, product line and lead source."""
     counts: dict[str, dict[str | None, list[int]]] = {
         k: {} for k in ("rep", "team", "product_line", "source")
     }
-    won = lost = 0
-    for owner, line, lead_source, status, closed_at in filters.rows_of(rows, teams, 0, 1, 4):
-        if source and lead_source != source:
-            continue
-        is_won = status == "won"
-        won, lost = won + is_won, lost + (not is_won)
-        for kind, group in (
-            ("rep", owner), ("team", teams.team_of(owner, closed_at)), ("product_line", line),
-            ("source", lead_source),
-        ):  # fmt: skip
+    rows = closed_groups(tables, as_of, since, until, ("won", "lost"),
+                         ["o.owner", "o.product_line", "l.source", "o.status"], filters, teams,
+                         source, with_team=True, amounts=False)  # fmt: skip
+    for team, owner, line, lead_source, status, deals, _ in rows:
+        for kind, group in (("rep", owner), ("team", team), ("product_line", line),
+                            ("source", lead_source)):  # fmt: skip
             tally = counts[kind].setdefault(group, [0, 0])
-            tally[0 if is_won else 1] += 1
+            tally[0 if status == "won" else 1] += deals
+    won = sum(w for w, _ in counts["rep"].values())
+    lost = sum(lo for _, lo in counts["rep"].values())
 
     def rows_of(kind: str) -> list[WinRateRow]:
         return [
