@@ -26,11 +26,11 @@ from domain.contact_vault import ERASED
 from domain.scoring import DEFAULT_RULES, ScoringRules
 from domain.targets import company_by_month, months_of, split
 from projections.base import Envelope
-from projections.tables import Key, Row, Table, TableState
+from projections.tables import COUNT, Key, Row, Table, TableState, Tally
 
 # Raise it with any change to the tables or to what the fold puts in them: a deployment that
 # starts on tables of an older version rebuilds them from the store.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 # The pool's order of tiers, as the pool's index and its queries write it (word for word: the
 # planner matches an indexed expression by its text).
 TIER_RANK = "CASE tier WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
@@ -54,11 +54,11 @@ LEADS = Table(
     "rm_lead", ("lead_id",), ("version", "valid_from", *LEAD_STATE), LEAD_INTEGERS,
     # the scheduler finds its work through touched_at, held_since, nurtured_at and
     # next_follow_up_at; the untouched high-value leads through (tier, valid_from); the lead
-    # funnel through (rep, step) and, as of T, (valid_from, rep, step) alone
+    # funnel as of T, what changed since, through (valid_from, rep, step) alone
     # lead conversion reads a period's leads from (captured_at, …) alone
-    # the pool's size through (holder, status) alone
+    # a rep's held leads through (holder, status)
     indexes=(("captured_at", "source", "rep", "first_contact_within_sla", "status", "held_since",
-              "lead_id", "valid_from"), ("holder", "status"), ("rep", "step"),
+              "lead_id", "valid_from"), ("holder", "status"),
              ("touched_at",), ("held_since",), ("nurtured_at",), ("next_follow_up_at",),
              ("tier", "valid_from"), ("valid_from", "rep", "step")),
     # the pool in its order (best tier, longest waiting), a page read without sorting it all;
@@ -145,8 +145,22 @@ ALERTS = Table(
     "rm_alert", ("alert_id",), ("version", *ALERT_STATE), frozenset({"version"}),
     indexes=(("rep", "acknowledged_at"), ("team", "acknowledged_at"), ("raised_at",)),
 )  # fmt: skip
+# How many leads there are now by rep and step (the lead funnel), and unheld by status, tier
+# and source (the pool's size): kept as leads change, so those reports read a few hundred
+# counts, not every lead. '' stands for no rep (a lead never held) and no tier.
+LEAD_STEP_COUNTS = Table("rm_lead_step_count", ("rep", "step"), (COUNT,), frozenset({COUNT}))
+UNHELD_COUNTS = Table(
+    "rm_unheld_lead_count", ("status", "tier", "source"), (COUNT,), frozenset({COUNT})
+)
+TALLIES = {
+    LEADS.name: (
+        Tally(LEAD_STEP_COUNTS),
+        Tally(UNHELD_COUNTS, lambda lead: lead["holder"] is None),
+    )
+}
 TABLES = (LEADS, LEAD_HISTORY, OPPORTUNITIES, OPPORTUNITY_HISTORY, PIPELINES, PIPELINE_STAGES,
-          ACTIVITY, TARGETS, TARGET_AMOUNTS, MEMBERS, MEMBER_HISTORY, ALERTS)  # fmt: skip
+          ACTIVITY, TARGETS, TARGET_AMOUNTS, MEMBERS, MEMBER_HISTORY, ALERTS, LEAD_STEP_COUNTS,
+          UNHELD_COUNTS)  # fmt: skip
 LEAD_STEPS = ("captured", "contacted", "qualified", "converted")
 Change = Callable[[Row, Envelope], None]
 
@@ -448,6 +462,8 @@ def _record(
     row.update(version=envelope["aggregate_version"], valid_from=at)
     state.put(current, row)
     state.put(history, {**row, "valid_to": None})
+    for tally in TALLIES.get(current.name, ()):
+        tally.recount(state, before, row)
 
 
 def _fact(state: TableState, envelope: Envelope, rep: str | None, **values: Any) -> None:

@@ -12,7 +12,7 @@ import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from projections.tables import Key, MemoryTables, Row, Table, row_id
+from projections.tables import COUNT, Key, MemoryTables, Row, Table, row_id
 from store.database import Database
 
 PAGE = 500  # keys in one IN (...) of a prefetch
@@ -87,6 +87,18 @@ class SqlTables:
         )
         self.db.executemany(statement, [tuple(row[c] for c in columns) for row in rows])
 
+    def add(self, table: Table, counts: dict[Key, int]) -> None:
+        """Adds to a tally table's counts in place (inside the caller's transaction): another
+        process may be adding to the same counts, so they are never written back whole."""
+        if not counts:
+            return
+        keys, marks = ", ".join(table.key), ", ".join("?" * (len(table.key) + 1))
+        statement = (
+            f"INSERT INTO {table.name} ({keys}, {COUNT}) VALUES ({marks}) ON CONFLICT ({keys}) "
+            f"DO UPDATE SET {COUNT} = {table.name}.{COUNT} + excluded.{COUNT}"
+        )
+        self.db.executemany(statement, [(*key, n) for key, n in sorted(counts.items())])
+
     def replace(self, rebuilt: MemoryTables) -> None:
         """Every table's rows replaced by a rebuild's (inside the caller's transaction)."""
         # SQLite: a million rows go in several times faster with the secondary indexes made
@@ -146,6 +158,7 @@ class TableBatch:
         self._store = store
         self._rows: dict[str, dict[Key, Row | None]] = {t.name: {} for t in store.tables}
         self._dirty: dict[str, set[Key]] = {t.name: set() for t in store.tables}
+        self._counts: dict[str, dict[Key, int]] = {t.name: {} for t in store.tables}
         self._tables = {t.name: t for t in store.tables}
         self.new_positions: dict[str, int] = {}
 
@@ -159,6 +172,10 @@ class TableBatch:
         key = table.key_of(row)
         self._rows[table.name][key] = row
         self._dirty[table.name].add(key)
+
+    def add(self, table: Table, key: Key, n: int) -> None:
+        counts = self._counts[table.name]
+        counts[key] = counts.get(key, 0) + n  # a 0 still makes the group, as a rebuild does
 
     def prefetch(self, wanted: Iterable[tuple[Table, Key]]) -> None:
         """Loads the rows a batch is about to read, one query per table and page of keys."""
@@ -180,3 +197,5 @@ class TableBatch:
             rows = self._rows[name]
             ordered = sorted(keys)
             self._store.write(self._tables[name], [rows[k] for k in ordered])  # type: ignore[misc]
+        for name, counts in self._counts.items():
+            self._store.add(self._tables[name], counts)

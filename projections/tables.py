@@ -2,10 +2,13 @@
 
 A relational read model declares its tables (`Table`: name, key columns, value columns,
 indexes) and folds the public envelope into rows through a `TableState`: `get` a row by its
-key, `put` a whole row. Every row is owned by one aggregate (its key starts with the
-aggregate's id) or is an appended fact keyed by (aggregate id, version), so no row is read and
-written back on behalf of several aggregates: processes sharing a consumer group never touch
-the same row, and redelivery puts the same rows again.
+key, `put` a whole row, `add` to a count. Every row is owned by one aggregate (its key starts
+with the aggregate's id) or is an appended fact keyed by (aggregate id, version), so no row is
+read and written back on behalf of several aggregates: processes sharing a consumer group
+never touch the same row, and redelivery puts the same rows again. The one exception is a
+`Tally`'s counts, which many aggregates change: they are only ever added to (the database adds
+each batch's sum in place, `n = n + ?`), and additions commute, so processes sharing a group
+may add to one count; an envelope applied once (its aggregate version) adds once.
 
 Values are plain: text (ids, ISO-8601 UTC times, which sort as times), integers (money in
 cents, counts, versions) and NULL, so a row read back from SQLite or PostgreSQL equals the row
@@ -15,7 +18,7 @@ the fold put, and a rebuild can be compared with the live tables row by row.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -79,12 +82,44 @@ class Table:
         ]
 
 
+COUNT = "n"  # a tally table's one value column
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many current rows of an aggregate's table there are by a few of their columns (the
+    tally table's key), among the rows `counts` accepts: kept as the rows change, so that a
+    report reads a few groups instead of counting every row. NULL in a group column is kept
+    as '' (key columns are NOT NULL)."""
+
+    table: Table
+    counts: Callable[[Row], bool] = lambda row: True
+
+    def group_of(self, row: Row | None) -> Key | None:
+        if row is None or not self.counts(row):
+            return None
+        return tuple("" if row[c] is None else row[c] for c in self.table.key)
+
+    def recount(self, state: TableState, before: Row | None, after: Row | None) -> None:
+        """A row changed from `before` to `after` (None: absent): moved between groups."""
+        old, new = self.group_of(before), self.group_of(after)
+        if old == new:
+            return
+        if old is not None:
+            state.add(self.table, old, -1)
+        if new is not None:
+            state.add(self.table, new, 1)
+
+
 class TableState(Protocol):
     """Rows by table and key. Relational folds read and write through this."""
 
     def get(self, table: Table, key: Key) -> Row | None: ...
 
     def put(self, table: Table, row: Row) -> None: ...
+
+    def add(self, table: Table, key: Key, n: int) -> None:
+        """Adds n to the count of a tally table's group (made at 0 when first added to)."""
 
 
 class MemoryTables:
@@ -99,6 +134,13 @@ class MemoryTables:
 
     def put(self, table: Table, row: Row) -> None:
         self.rows[table.name][table.key_of(row)] = row
+
+    def add(self, table: Table, key: Key, n: int) -> None:
+        rows = self.rows[table.name]
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = {**dict(zip(table.key, key, strict=True)), COUNT: 0}
+        row[COUNT] += n
 
     def all_rows(self, table: Table) -> Iterator[Row]:
         """The table's rows in key order (each key part is of one type throughout a table)."""

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from projections.filters import ReportFilter
-from projections.ledger import TIER_RANK
+from projections.ledger import LEAD_STEP_COUNTS, TIER_RANK, UNHELD_COUNTS
 from projections.report_rows import LEAD_STEPS, FunnelReport, FunnelStage, LeadFunnel, PoolLead
 from projections.reports.sql import (
     CENT,
@@ -18,6 +18,7 @@ from projections.reports.sql import (
     stages_in_force,
 )
 from projections.table_store import SqlTables
+from projections.tables import COUNT
 from projections.teams import TeamHistory
 
 
@@ -66,17 +67,17 @@ def funnel(
 
 
 def _lead_steps(at: str | None) -> tuple[str, list]:
-    """Leads by rep and step, now or at `at`. As of T: the counts now, less the current rows
-    begun after T, plus the versions in force at T that have ended since — each part read
-    from a covering index, so a past moment costs what changed since it, not a walk over
-    every lead with the moment checked row by row."""
+    """Leads by rep and step, now or at `at`. Now: the tally the fold keeps, a row per rep
+    and step. As of T: those counts, less the current rows begun after T, plus the versions
+    in force at T that have ended since — each part read from a covering index, so a past
+    moment costs what changed since it, not a walk over every lead."""
+    now = f"SELECT NULLIF(rep, '') AS rep, step, {COUNT} AS n FROM {LEAD_STEP_COUNTS.name}"
     if at is None:
-        return "SELECT rep, step, COUNT(*) FROM rm_lead GROUP BY rep, step", []
+        return now, []
     return (
         # the changes since T a row each, ungrouped: grouped, SQLite would read them through
         # the (rep, step) index, every lead, instead of the few that valid_from finds
-        "SELECT rep, step, SUM(n) FROM ("
-        "SELECT rep, step, COUNT(*) AS n FROM rm_lead GROUP BY rep, step "
+        f"SELECT rep, step, SUM(n) FROM ({now} "
         "UNION ALL SELECT rep, step, -1 FROM rm_lead WHERE valid_from > ? "
         "UNION ALL SELECT rep, step, 1 FROM rm_lead_history "
         "WHERE valid_to > ? AND valid_from <= ?"
@@ -140,12 +141,18 @@ def pool_size(
     wait now, less those whose current row began after T, plus the versions waiting at T
     that have ended since — each part found through a small index range."""
     at = moment(as_of)
-    condition, params = _waiting_condition(tier, source)
     marks = ", ".join("?" * len(WAITING))
-    waiting = f"status IN ({marks}) AND {condition}"
-    now = f"SELECT COUNT(*) AS n FROM rm_lead WHERE {waiting}"
+    tally, tally_params = f"status IN ({marks})", list(WAITING)
+    for column, value in (("tier", tier), ("source", source)):
+        if value:
+            tally += f" AND {column} = ?"
+            tally_params.append(value)
+    # how many wait now: the fold's tally of unheld leads, a row per status, tier and source
+    now = f"SELECT SUM({COUNT}) AS n FROM {UNHELD_COUNTS.name} WHERE {tally}"
     if at is None:
-        return int(tables.read(now, [*WAITING, *params])[0][0])
+        return int(tables.read(now, tally_params)[0][0] or 0)
+    condition, params = _waiting_condition(tier, source)
+    waiting = f"status IN ({marks}) AND {condition}"
     rows = tables.read(
         f"SELECT SUM(n) FROM ({now} "
         # the condition inside COUNT, so that only valid_from chooses the index (the newest rows)
@@ -153,7 +160,7 @@ def pool_size(
         "WHERE valid_from > ? "
         f"UNION ALL SELECT COUNT(*) FROM rm_lead_history WHERE {waiting} "
         "AND valid_to > ? AND valid_from <= ?) AS counted",
-        [*WAITING, *params, *WAITING, *params, at, *WAITING, *params, at, at],
+        [*tally_params, *WAITING, *params, at, *WAITING, *params, at, at],
     )
     return int(rows[0][0] or 0)
 

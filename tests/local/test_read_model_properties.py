@@ -176,5 +176,19 @@ def test_read_models_equal_a_fresh_fold_of_the_store(ops):
         with store.batch(projection.name) as state:
             assert not any(fold(projection, state, e) for e in envelopes)
         assert store.all_docs(projection.name) == fresh[projection.name].docs
+    assert_tallies_count_the_current_leads(store.db)
     store.db.close()
     app.close()
+
+
+def assert_tallies_count_the_current_leads(db: Database) -> None:
+    """The counts the fold keeps as leads change equal a count of the current leads."""
+    counted = db.read("SELECT COALESCE(rep, ''), step, COUNT(*) FROM rm_lead GROUP BY 1, 2")
+    kept = db.read("SELECT rep, step, n FROM rm_lead_step_count WHERE n != 0")
+    assert sorted(kept) == sorted(counted)
+    unheld = db.read(
+        "SELECT status, COALESCE(tier, ''), source, COUNT(*) FROM rm_lead "
+        "WHERE holder IS NULL GROUP BY 1, 2, 3"
+    )
+    kept = db.read("SELECT status, tier, source, n FROM rm_unheld_lead_count WHERE n != 0")
+    assert sorted(kept) == sorted(unheld)
