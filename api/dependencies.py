@@ -11,6 +11,7 @@ reader connection), so a deactivated user is refused at once.
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from typing import Annotated
 from uuid import uuid4
 
@@ -28,6 +29,13 @@ VERSION_PATTERN = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
 
 async def get_container(request: Request) -> Container:
     return request.app.state.container
+
+
+async def report_slot(request: Request) -> AsyncIterator[None]:
+    """Holds one of the process's report slots while a report is answered (see
+    `api.app.report_slots`); a request waits for one in the event loop, not in a thread."""
+    async with request.app.state.report_slots:
+        yield
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]

@@ -85,6 +85,14 @@ class Settings(BaseSettings):
         "high=24,medium=48 (a tier not named has no SLA); the ledger counts past first "
         "contacts by it, so rebuild it after a change",
     )
+    report_slots: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="reports one API process answers at once (others wait their turn); "
+        "default 1 on SQLite, whose queries run in the process, and 4 on PostgreSQL, whose "
+        "queries run in the server while the process serves others",
+    )
     scheduler_interval: float = Field(
         default=60.0,
         ge=0,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from api import why
 from api.access import check_admin, check_lead, check_lead_reader, check_manager
 from api.commands import CallDep, CommandCall
-from api.dependencies import ContainerDep, UserDep
+from api.dependencies import ContainerDep, UserDep, report_slot
 from api.responses import JSONResponse
 from api.routers.queries import AsOf, VersionQuery, ledger, state_response, version_or_moment
 from api.schemas import (
@@ -242,7 +242,7 @@ def why_lead(lead_id: UUID, container: ContainerDep, user: UserDep) -> JSONRespo
     return JSONResponse(json_ready(body))
 
 
-@router.get("/pool")
+@router.get("/pool", dependencies=[Depends(report_slot)])
 def get_pool(
     container: ContainerDep,
     user: UserDep,

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 
-from api.dependencies import ContainerDep, UserDep
+from api.dependencies import ContainerDep, UserDep, report_slot
 from api.problems import ApiProblem
 from api.responses import JSONResponse, asdict
 from api.routers.queries import (
@@ -38,7 +38,9 @@ from projections import ledger_reports
 from projections.filters import ReportFilter
 from projections.report_rows import iso_week
 
-router = APIRouter(prefix="/reports", tags=["management reports"])
+router = APIRouter(
+    prefix="/reports", tags=["management reports"], dependencies=[Depends(report_slot)]
+)
 
 Filter = Annotated[str | None, Query(max_length=64)]
 Accept = Annotated[str | None, Header()]

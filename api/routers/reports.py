@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from api.dependencies import ContainerDep, UserDep
+from api.dependencies import ContainerDep, UserDep, report_slot
 from api.responses import JSONResponse, asdict
 from api.routers.queries import (
     AsOf,
@@ -22,7 +22,7 @@ from projections import ledger_reports
 from projections.filters import ReportFilter
 from projections.report_rows import iso_week
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(prefix="/reports", tags=["reports"], dependencies=[Depends(report_slot)])
 
 RepQuery = Annotated[str | None, Query(max_length=64)]
 TeamQuery = Annotated[str | None, Query(max_length=64)]
