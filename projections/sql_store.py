@@ -196,7 +196,7 @@ class SqlDocStore:
             with self.db.transaction():
                 self.tables[projection].replace(rebuilt)
                 self._replace_positions(projection, positions)
-            self.db.checkpoint()
+            self.db.settle([table.name for table in self.tables[projection].tables])
             return
         with self.db.transaction():
             items = sorted(rebuilt.docs.items())

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from projections.filters import ReportFilter
-from projections.reports.sql import closed_groups, rate
+from projections.reports.sql import LEAD_SOURCE, closed_groups, rate
 from projections.table_store import SqlTables
 from projections.teams import TeamHistory
 
@@ -45,7 +45,7 @@ def win_rate(
         k: {} for k in ("rep", "team", "product_line", "source")
     }
     rows = closed_groups(tables, as_of, since, until, ("won", "lost"),
-                         ["o.owner", "o.product_line", "l.source", "o.status"], filters, teams,
+                         ["o.owner", "o.product_line", LEAD_SOURCE, "o.status"], filters, teams,
                          source, with_team=True, amounts=False)  # fmt: skip
     for team, owner, line, lead_source, status, deals, _ in rows:
         for kind, group in (("rep", owner), ("team", team), ("product_line", line),
