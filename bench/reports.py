@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from api.bootstrap import build, rebuild_read_models
+from api.routers.management import last_month
 from api.routers.queries import DEFAULT_PERIOD
 from api.users import Role
 from bench.common import (
@@ -40,15 +41,43 @@ from bench.common import (
 from bench.http import service, wait_for_port
 from bench.http_load import Client
 from domain.context import SystemClock
+from projections.report_rows import iso_week
 
 CLIENTS = 8
 WARM_UP = 2 * CLIENTS  # requests per report and moment before the timed ones
 LIVE_P99_MS, AS_OF_P99_MS = 50, 200
 REPORTS = (
     "funnel", "win-rate", "lead-conversion", "sales-cycle", "forecast", "closed-won", "lost",
+    "stage-conversion", "rep-activity", "targets", "weekly", "forecast-accuracy",
+    "monthly-review", "pipeline-movement",
 )  # fmt: skip
 POOL = "pool"
-PERIOD_REPORTS = {"win-rate", "lead-conversion", "sales-cycle", "closed-won", "lost"}
+PERIOD_REPORTS = {
+    "win-rate", "lead-conversion", "sales-cycle", "closed-won", "lost", "stage-conversion",
+}  # fmt: skip
+WEEKLY_REP = "rep0_0"  # a rep of the seeded activity (teams_of: rep<team>_<n>)
+MOVEMENT_DAYS = 7  # pipeline movement's default span
+
+
+def params_of(report: str, at: datetime, live: bool) -> dict[str, str]:
+    """A report's query at the moment `at`: live, where `at` is the log's last event (the
+    seeded log runs past today's date, where a real one ends now, so a report whose default
+    follows the clock is given the week, month, year or period that ends at `at`), or as of
+    `at`. Pipeline movement compares two moments: the week up to `at`."""
+    if report == "pipeline-movement":
+        return {"since": (at - timedelta(days=MOVEMENT_DAYS)).isoformat(), "until": at.isoformat()}
+    params = {} if live else {"as_of": at.isoformat()}
+    if live and report in PERIOD_REPORTS:
+        params["since"] = (at - DEFAULT_PERIOD).isoformat()
+    if report in ("rep-activity", "weekly"):
+        params["week"] = iso_week(at)
+    if report == "weekly":
+        params["rep"] = WEEKLY_REP
+    if report in ("forecast-accuracy", "monthly-review"):
+        params["month"] = last_month(at)
+    if report == "targets":
+        params["year"] = str(at.year)
+    return params
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -118,9 +147,8 @@ def main() -> None:
         # a running store seals its log as it goes; a restored one is sealed once here, or the
         # API's first delivery would seal a million events while reports wait behind it
         container.audit.seal()
-        last = container.db.read("SELECT MAX(at) FROM rm_activity")[0][0]
-        month_back = (datetime.fromisoformat(last) - timedelta(days=30)).isoformat()
-        live_since = (datetime.fromisoformat(last) - DEFAULT_PERIOD).isoformat()
+        last = datetime.fromisoformat(container.db.read("SELECT MAX(at) FROM rm_activity")[0][0])
+        month_back = last - timedelta(days=30)
         token = container.users.add("bench-admin", Role.ADMIN, None, SystemClock().now())
         history_rows = container.db.read("SELECT COUNT(*) FROM rm_opportunity_history")[0][0]
         baseline = baseline_ms(container, args.requests)
@@ -145,15 +173,14 @@ def main() -> None:
             LOGS / "reports-api.log",
         ) as api:
             wait_for_port(port, api)
-            moments = (live_since, month_back)
-            rows = _measure(port, token, moments, args.requests, baseline, args.backend)
+            rows = _measure(port, token, (last, month_back), args.requests, baseline, args.backend)
 
     write_results(
         f"reports-{args.backend}",
         rows,
         events=events,
         opportunity_history_rows=history_rows,
-        as_of=month_back,
+        as_of=month_back.isoformat(),
         clients=CLIENTS,
         api_workers=args.workers,
         requests=args.requests,
@@ -161,16 +188,15 @@ def main() -> None:
 
 
 def _measure(port, token, moments, requests, baseline, backend) -> list[Row]:
-    live_since, month_back = moments
+    last, month_back = moments
     base_p99 = round(sorted(baseline)[min(len(baseline) - 1, int(0.99 * len(baseline)))], 3)
     name = f"plain GROUP BY on {backend}, p99 (ms)"
     rows = []
     for report in (*REPORTS, POOL):
         path = f"/{POOL}" if report == POOL else f"/reports/{report}"
-        live = {"since": live_since} if report in PERIOD_REPORTS else {}
         for label, params, target in (
-            ("live", live, LIVE_P99_MS),
-            ("as of a month back", {"as_of": month_back}, AS_OF_P99_MS),
+            ("live", params_of(report, last, live=True), LIVE_P99_MS),
+            ("as of a month back", params_of(report, month_back, live=False), AS_OF_P99_MS),
         ):
             # untimed first: a worker still starting, or pages not yet read since the
             # rebuild, would put its first seconds into the p99 of whichever report came first

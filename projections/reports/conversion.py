@@ -37,37 +37,55 @@ def lead_conversion(
 ) -> list[ConversionStep]:
     """Per source, leads captured in [since, until) and the chain as it stood at `as_of`:
     first contact within the SLA → converted to an opportunity → won."""
-    if filters.rep or filters.team:
-        chains: dict[str, list[int]] = {}
-        for lead in lead_outcomes(tables, as_of, since, until, filters, teams):
-            chain = chains.setdefault(lead.source, [0, 0, 0, 0])
-            chain[0] += 1
-            chain[1] += lead.within_sla is True
-            chain[2] += lead.converted
-            chain[3] += lead.won
-    else:
-        chains = _counted_in_sql(tables, as_of, since, until)
+    chains: dict[str, list[int]] = {}
+    for (source, within), (leads, converted, won) in outcome_counts(
+        tables, as_of, since, until, filters, teams
+    ).items():
+        chain = chains.setdefault(source, [0, 0, 0, 0])
+        chain[0] += leads
+        chain[1] += leads if within is True else 0
+        chain[2] += converted
+        chain[3] += won
     return [
         ConversionStep(source, c[0], c[1], c[2], c[3], rate(c[2], c[0]), rate(c[3], c[2]))
         for source, c in sorted(chains.items())
     ]
 
 
-def _counted_in_sql(
-    tables: SqlTables, as_of: datetime | None, since: datetime | None, until: datetime | None
-) -> dict[str, list[int]]:
-    """The chains of every rep's leads, counted by the database: with no rep or team to pick
-    leads by, nothing needs a lead's row in Python (a period's thousands of leads cost a third
-    of the report there)."""
+def outcome_counts(
+    tables: SqlTables,
+    as_of: datetime | None,
+    since: datetime | None,
+    until: datetime | None,
+    filters: ReportFilter,
+    teams: TeamHistory,
+) -> dict[tuple[str, bool | None], list[int]]:
+    """The leads captured in [since, until), by source and first contact within the SLA
+    (None: no SLA for the tier, or no contact yet): how many, how many converted and won, as
+    things stood at `as_of`. Counted by the database unless a rep or team picks the leads
+    (by who held each when): a period's thousands of leads were a third of the report as
+    Python objects."""
+    counts: dict[tuple[str, bool | None], list[int]] = {}
+    if filters.rep or filters.team:
+        for lead in lead_outcomes(tables, as_of, since, until, filters, teams):
+            cell = counts.setdefault((lead.source, lead.within_sla), [0, 0, 0])
+            cell[0] += 1
+            cell[1] += lead.converted
+            cell[2] += lead.won
+        return counts
     leads, won, params = _leads_and_won(as_of, since, until)
     rows = tables.read(
-        "SELECT l.source, COUNT(*), "
-        "SUM(CASE WHEN l.first_contact_within_sla = 1 THEN 1 ELSE 0 END), "
+        "SELECT l.source, l.first_contact_within_sla, COUNT(*), "
         "SUM(CASE WHEN l.status = 'converted' THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {won} THEN 1 ELSE 0 END) FROM {leads} GROUP BY l.source",
+        f"SUM(CASE WHEN {won} THEN 1 ELSE 0 END) FROM {leads} GROUP BY 1, 2",
         params,
     )
-    return {source: [int(n) for n in counts] for source, *counts in rows}
+    for source, within, *cells in rows:
+        key = (source, None if within is None else within == 1)
+        cell = counts.setdefault(key, [0, 0, 0])
+        for i, n in enumerate(cells):
+            cell[i] += int(n)
+    return counts
 
 
 # What an outcome needs of a lead: all of them in the current leads' (captured_at, …) index.

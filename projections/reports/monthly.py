@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from projections.filters import ReportFilter
 from projections.reports.closed import GroupAmount, lost
-from projections.reports.conversion import lead_outcomes
+from projections.reports.conversion import outcome_counts
 from projections.reports.sql import CENT, closed_deals, money, month_start, rate
 from projections.reports.targets import TargetLine, targets
 from projections.table_store import SqlTables
@@ -69,7 +69,7 @@ def monthly_review(
     first, after = month_start(month), month_start(month, 1)
     paths_since = month_start(month, 1 - lookback_months)
     cut = min(after, as_of or now).astimezone(UTC)
-    outcomes = lead_outcomes(tables, cut, paths_since, after, filters, teams)
+    outcomes = outcome_counts(tables, cut, paths_since, after, filters, teams)
     lost_then = lost(tables, cut, first, after, filters, teams)
     top = max(lost_then.by_stage, key=lambda g: (g.count, g.amount), default=None)
     lines = targets(tables, first.year, cut, filters, teams)
@@ -85,16 +85,10 @@ def monthly_review(
     )
 
 
-def _paths(outcomes) -> list[ConversionPath]:
-    tallies: dict[tuple[str, bool | None], list[int]] = {}
-    for lead in outcomes:
-        tally = tallies.setdefault((lead.source, lead.within_sla), [0, 0, 0])
-        tally[0] += 1
-        tally[1] += lead.converted
-        tally[2] += lead.won
+def _paths(outcomes: dict[tuple[str, bool | None], list[int]]) -> list[ConversionPath]:
     paths = [
         ConversionPath(source, within, n, converted, won, rate(converted, n), rate(won, n))
-        for (source, within), (n, converted, won) in tallies.items()
+        for (source, within), (n, converted, won) in outcomes.items()
     ]
     return sorted(paths, key=_best_first)
 

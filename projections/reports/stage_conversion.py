@@ -70,20 +70,25 @@ def stage_conversion(
     in S; time in S is over the visits that began in the period and have ended — all as the
     deals stood at `as_of`, each counted for its owner (and team) then."""
     at, start, end = moment(as_of), moment(since), moment(until)
-    deals, params = rows_at("opportunity", at, "o")
     marks = ", ".join("?" * len(ENTRY))
     clauses, values = [f"a.kind IN ({marks})"], list(ENTRY)
     if at:
         clauses.append("a.at <= ?")
         values.append(at)
+    chosen, chosen_values = "", []
     if start or end:
-        # only deals that entered a stage in the period, with all their visits
+        # only deals that entered a stage in the period, with all their visits; chosen
+        # inside each part of the deals in force too, where their keys find them (outside,
+        # every deal in force at T was gathered first)
         entered, entered_values = period("at", since, until)
-        clauses.append(
-            "a.aggregate_id IN (SELECT aggregate_id FROM rm_activity "
-            f"WHERE kind IN ({marks}) AND {entered})"
-        )
-        values += [*ENTRY, *entered_values]
+        chosen = f"SELECT aggregate_id FROM rm_activity WHERE kind IN ({marks}) AND {entered}"
+        chosen_values = [*ENTRY, *entered_values]
+        clauses.append(f"a.aggregate_id IN ({chosen})")
+        values += chosen_values
+    deals, params = rows_at(
+        "opportunity", at, "o", f"opportunity_id IN ({chosen})" if chosen else "",
+        chosen_values, ("opportunity_id", "owner", "product_line"),
+    )  # fmt: skip
     facts = tables.read(
         "SELECT a.aggregate_id, a.kind, a.stage, a.at, o.owner, o.product_line "
         f"FROM rm_activity a JOIN {deals} ON o.opportunity_id = a.aggregate_id "

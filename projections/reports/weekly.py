@@ -90,12 +90,14 @@ def weekly(
 def _high_value(tables: SqlTables, leads: list[str], at: str) -> int:
     if not leads:
         return 0
-    rows, params = rows_at("lead", at)
-    marks = ", ".join("?" * len(set(leads)))
-    found = tables.read(
-        f"SELECT COUNT(*) FROM {rows} WHERE tier = 'high' AND lead_id IN ({marks})",
-        [*params, *sorted(set(leads))],
-    )
+    taken = sorted(set(leads))
+    # the ids inside each part of the rows in force, where the keys find them: outside,
+    # every lead and every version of one would be read to pick these few
+    rows, params = rows_at(
+        "lead", at, None, f"lead_id IN ({', '.join('?' * len(taken))})", taken,
+        ("lead_id", "tier"),
+    )  # fmt: skip
+    found = tables.read(f"SELECT COUNT(*) FROM {rows} WHERE tier = 'high'", params)
     return int(found[0][0])
 
 
