@@ -123,10 +123,13 @@ def stage_ranks(tables: SqlTables) -> dict[str, list[tuple[str, str | None, list
     return by_line
 
 
+DEFAULT_STAGE_KEYS = [s.key for s in DEFAULT_STAGES.stages]
+
+
 def rank_at(ranks, line: str | None, stage: str | None, at: str) -> int:
     """A stage's place in the pipeline in force for the line at `at`: won above every stage,
     lost and unknown stages below."""
-    keys = [s.key for s in DEFAULT_STAGES.stages]
+    keys = DEFAULT_STAGE_KEYS
     for valid_from, valid_to, stages in ranks.get(line or "", []):
         if valid_from <= at and (valid_to is None or valid_to > at):
             keys = stages
