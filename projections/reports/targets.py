@@ -4,12 +4,12 @@ the company, each team and each rep — with the target in force at the moment a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from domain.targets import months_of
 from projections.filters import ReportFilter
-from projections.reports.sql import moment, money, rows_at
+from projections.reports.sql import closed_groups, moment, money
 from projections.table_store import SqlTables
 from projections.teams import TeamHistory
 
@@ -48,25 +48,19 @@ def targets(
             [year, version],
         ):
             target.setdefault((scope, name), {})[month] = amount
-    deals, params = rows_at(
-        "opportunity",
-        at,
-        where="closed_at >= ? AND closed_at < ? AND status = 'won'",
-        params=[f"{year:04d}-01-01", f"{year + 1:04d}-01-01"],
-    )
-    # per deal, since a win counts for the team its owner was in when it closed
-    won_rows = tables.read(
-        f"SELECT owner, closed_at, amount FROM {deals}",
-        params,
-    )
+    # by rep and month, counted by the database; a win counts for the team its owner was in
+    # when it closed (the close time is kept apart only for reps who changed teams)
+    months = closed_groups(
+        tables, as_of, datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC),
+        ("won",), ["o.owner", "substr(o.closed_at, 1, 7)"], ReportFilter(), teams,
+        with_team=True,
+    )  # fmt: skip
     won: dict[tuple[str, str], dict[str, int]] = {}
-    for owner, closed_at, amount in won_rows:
-        month = closed_at[:7]
-        team = teams.team_of(owner, closed_at) or ""
-        for key in (("company", ""), ("team", team), ("rep", owner)):
+    for team, owner, month, _, amount in months:
+        for key in (("company", ""), ("team", team or ""), ("rep", owner)):
             if key[1] or key[0] == "company":
                 cell = won.setdefault(key, {})
-                cell[month] = cell.get(month, 0) + amount
+                cell[month] = cell.get(month, 0) + int(amount or 0)
     lines = []
     for scope, name in sorted(set(target) | set(won), key=_order):
         if not _visible(scope, name, filters, teams, at):
