@@ -8,6 +8,7 @@ won, lost, reopened): a visit ends where the next begins, and ends the way the n
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -94,15 +95,17 @@ def stage_conversion(
     deals, params = rows_at(
         "opportunity", at, "o", where, deal_values, ("opportunity_id", "owner", "product_line")
     )
-    # two reads joined here: joined in SQL, SQLite found each deal's facts through its key
-    whose = {
-        deal: (owner, line)
+    # two reads joined here: joined in SQL, SQLite found each deal's facts through its key;
+    # the line of each deal in the report (its owner and line as it stood at T)
+    line_of = {
+        deal: line
         for deal, owner, line in tables.read(
             f"SELECT o.opportunity_id, o.owner, o.product_line FROM {deals}", params
         )
+        if filters.matches(owner, line, teams, at)
     }
     facts = [
-        (deal, kind, stage, entered_at, *whose[deal])
+        (deal, kind, stage, entered_at)
         for deal, _, kind, stage, entered_at in sorted(
             tables.read(
                 "SELECT aggregate_id, version, kind, stage, at FROM rm_activity "
@@ -110,19 +113,18 @@ def stage_conversion(
                 values,
             )
         )
-        if deal in whose
+        if deal in line_of
     ]
-    ranks = stage_ranks(tables) if facts else {}
+    rank_of = _ranks(stage_ranks(tables) if facts else {})
     visits_of: dict[str, list[Visit]] = {}
     lines: set[str] = set()
-    for deal, kind, stage, entered_at, owner, line in facts:
-        if not filters.matches(owner, line, teams, at):
-            continue
+    for deal, kind, stage, entered_at in facts:
+        line = line_of[deal]
         lines.add(line)
         visits = visits_of.setdefault(deal, [])
         if visits:
             visits[-1].left_at, visits[-1].exit = entered_at, ENTRY[kind]
-        visits.append(Visit(stage, rank_at(ranks, line, stage, entered_at), entered_at))
+        visits.append(Visit(stage, rank_of(line, stage, entered_at), entered_at))
     tally = _Tally()
     for visits in visits_of.values():
         tally.count(visits, start, end)
@@ -132,12 +134,36 @@ def stage_conversion(
     return [tally.row(stage) for stage in order]
 
 
+def _ranks(ranks) -> Callable[[str | None, str | None, str], int]:
+    """rank_at, kept per line and stage for a line that has no pipeline defined (the default
+    stages, whatever the moment): a period's thousands of facts ask about a few stages."""
+    fixed: dict[tuple[str | None, str | None], int] = {}
+
+    def rank_of(line: str | None, stage: str | None, at: str) -> int:
+        if ranks.get(line or ""):
+            return rank_at(ranks, line, stage, at)
+        key = (line, stage)
+        if key not in fixed:
+            fixed[key] = rank_at(ranks, line, stage, at)
+        return fixed[key]
+
+    return rank_of
+
+
 class _Tally:
     def __init__(self) -> None:
         self.entered: dict[str, int] = {}
         self.advanced: dict[str, int] = {}
         self.lost: dict[str, int] = {}
         self.days: dict[str, list[float]] = {}
+        self._times: dict[str, datetime] = {}
+
+    def _time(self, text: str) -> datetime:
+        """A fact's time parsed once: it ends one visit and begins the next."""
+        parsed = self._times.get(text)
+        if parsed is None:
+            parsed = self._times[text] = datetime.fromisoformat(text)
+        return parsed
 
     def count(self, visits: list[Visit], since: str | None, until: str | None) -> None:
         first_entry: dict[str, int] = {}
@@ -146,7 +172,8 @@ class _Tally:
                 continue
             first_entry.setdefault(visit.stage, i)
             if visit.left_at is not None:
-                self.days.setdefault(visit.stage, []).append(_days(visit))
+                days = (self._time(visit.left_at) - self._time(visit.entered_at)).total_seconds()
+                self.days.setdefault(visit.stage, []).append(days / SECONDS_PER_DAY)
         for stage, i in first_entry.items():
             self.entered[stage] = self.entered.get(stage, 0) + 1
             rank = visits[i].rank
@@ -171,9 +198,3 @@ class _Tally:
 
 def _in_period(entered_at: str, since: str | None, until: str | None) -> bool:
     return (since is None or entered_at >= since) and (until is None or entered_at < until)
-
-
-def _days(visit: Visit) -> float:
-    assert visit.left_at is not None
-    span = datetime.fromisoformat(visit.left_at) - datetime.fromisoformat(visit.entered_at)
-    return span.total_seconds() / SECONDS_PER_DAY
