@@ -30,8 +30,15 @@ class ExactNumber(str):
         return self.strip("\x00")
 
 
+# Values that are JSON as they are, told by their exact type first: a report's hundreds of
+# lines are mostly these, and the isinstance checks below (Mapping is an ABC) cost more.
+PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def json_ready(value: Any) -> Any:
     """Plain JSON values: money as a JSON number, times as UTC ISO-8601, ids as strings."""
+    if type(value) in PLAIN:
+        return value
     if isinstance(value, Decimal):
         if value == value.to_integral_value():
             return int(value)

@@ -89,14 +89,17 @@ def _visible(
 def _periods(
     scope: str, name: str, year: int, target: dict[str, int], won: dict[str, int]
 ) -> list[TargetLine]:
+    """The scope's months, quarters and year: sums of the months' cents, each made money
+    once (a report has 17 lines for each of its dozens of scopes)."""
     months = months_of(year)
-    periods = [(m, [m]) for m in months]
-    periods += [(f"{year:04d}-Q{q + 1}", months[3 * q : 3 * q + 3]) for q in range(4)]
-    periods.append((f"{year:04d}", months))
+    goals = [target.get(m, 0) for m in months]
+    dones = [won.get(m, 0) for m in months]
+    spans = [(month, i, i + 1) for i, month in enumerate(months)]
+    spans += [(f"{year:04d}-Q{q + 1}", 3 * q, 3 * q + 3) for q in range(4)]
+    spans.append((f"{year:04d}", 0, 12))
     lines = []
-    for period, included in periods:
-        goal = money(sum(target.get(m, 0) for m in included))
-        done = money(sum(won.get(m, 0) for m in included))
+    for period, first, end in spans:
+        goal, done = money(sum(goals[first:end])), money(sum(dones[first:end]))
         completion = round(float(done / goal * 100), 1) if goal else None
         lines.append(TargetLine(scope, name or None, period, goal, done, completion))
     return lines
