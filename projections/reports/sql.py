@@ -204,7 +204,10 @@ LEAD_SOURCE = "(SELECT l.source FROM rm_lead l WHERE l.lead_id = o.lead_id)"
 
 
 def _lead_join(columns: str) -> str:
-    return " LEFT JOIN rm_lead l ON l.lead_id = o.lead_id" if "l." in columns else ""
+    """The lead joined as `l` when `columns` read it (LEAD_SOURCE looks it up itself)."""
+    if "l." in columns.replace(LEAD_SOURCE, ""):
+        return " LEFT JOIN rm_lead l ON l.lead_id = o.lead_id"
+    return ""
 
 
 def team_moment(teams: TeamHistory) -> tuple[str, list]:
