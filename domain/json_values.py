@@ -40,6 +40,12 @@ def json_ready(value: Any) -> Any:
     if type(value) in PLAIN:
         return value
     if isinstance(value, Decimal):
+        _, digits, exponent = value.as_tuple()
+        if isinstance(exponent, int) and exponent <= 0 and len(digits) <= EXACT_AS_FLOAT:
+            # money's shape (cents, a few digits): under 10**15, so its float is exact when
+            # it is whole, and the float's shortest repr gives its digits back otherwise
+            number = float(value)
+            return int(number) if number.is_integer() else number
         if value == value.to_integral_value():
             return int(value)
         if len(value.normalize().as_tuple().digits) > EXACT_AS_FLOAT:
