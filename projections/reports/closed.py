@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -111,11 +111,17 @@ class ClosedWon:
 
 
 def _grouped(deals: list[dict[str, Any]], group_of) -> list[GroupAmount]:
+    """Deals (a dict each) added up by `group_of` a deal."""
+    return _amounts_by_group((group_of(d), 1, d["amount"]) for d in deals)
+
+
+def _amounts_by_group(cells: Iterable[tuple[str, int, int | None]]) -> list[GroupAmount]:
+    """(group, deals, cents) added up per group, in the group's order."""
     groups: dict[str, list[int]] = {}
-    for deal in deals:
-        cell = groups.setdefault(group_of(deal), [0, 0])
-        cell[0] += 1
-        cell[1] += deal["amount"] or 0  # in cents: exact, and an int adds faster than a Decimal
+    for group, deals, cents in cells:
+        cell = groups.setdefault(group, [0, 0])
+        cell[0] += deals
+        cell[1] += cents or 0  # in cents: exact, and an int adds faster than a Decimal
     return [GroupAmount(g, c[0], money(c[1])) for g, c in sorted(groups.items())]
 
 
@@ -190,9 +196,4 @@ def lost(tables, as_of, since, until, filters, teams) -> Lost:
 
 def _summed(rows: list[tuple], group_of) -> list[GroupAmount]:
     """Rows counted by the database (…, deals, cents) added up by `group_of` a row."""
-    groups: dict[str, list[int]] = {}
-    for row in rows:
-        cell = groups.setdefault(group_of(row), [0, 0])
-        cell[0] += int(row[-2])
-        cell[1] += row[-1] or 0
-    return [GroupAmount(g, c[0], money(c[1])) for g, c in sorted(groups.items())]
+    return _amounts_by_group((group_of(r), int(r[-2]), r[-1]) for r in rows)

@@ -142,13 +142,13 @@ def pool_size(
     that have ended since — each part found through a small index range."""
     at = moment(as_of)
     marks = ", ".join("?" * len(WAITING))
-    tally, tally_params = f"status IN ({marks})", list(WAITING)
-    for column, value in (("tier", tier), ("source", source)):
-        if value:
-            tally += f" AND {column} = ?"
-            tally_params.append(value)
+    asked, asked_params = _tier_and_source(tier, source)
+    tally_params = [*WAITING, *asked_params]
     # how many wait now: the fold's tally of unheld leads, a row per status, tier and source
-    now = f"SELECT SUM({COUNT}) AS n FROM {UNHELD_COUNTS.name} WHERE {tally}"
+    now = (
+        f"SELECT SUM({COUNT}) AS n FROM {UNHELD_COUNTS.name} "
+        f"WHERE {' AND '.join([f'status IN ({marks})', *asked])}"
+    )
     if at is None:
         return int(tables.read(now, tally_params)[0][0] or 0)
     condition, params = _waiting_condition(tier, source)
@@ -167,12 +167,18 @@ def pool_size(
 
 def _waiting_condition(tier: str | None, source: str | None) -> tuple[str, list]:
     """Unheld, of the tier and source asked for."""
-    where, params = ["holder IS NULL"], []
+    asked, params = _tier_and_source(tier, source)
+    return " AND ".join(["holder IS NULL", *asked]), params
+
+
+def _tier_and_source(tier: str | None, source: str | None) -> tuple[list[str], list]:
+    """The conditions on tier and source asked for (none for what is not asked)."""
+    where, params = [], []
     for column, value in (("tier", tier), ("source", source)):
         if value:
             where.append(f"{column} = ?")
             params.append(value)
-    return " AND ".join(where), params
+    return where, params
 
 
 def _waiting_parts(

@@ -40,7 +40,8 @@ def win_rate(
     source: str | None = None,
 ) -> WinRate:
     """won / (won + lost) among deals closed in [since, until) (as they stood at `as_of`),
-    counted by the database per rep and team at close, product line and lead source."""
+    per rep and team at close, product line and lead source: the database reads the bare
+    (rep, line, source, status) tuples, counted here by tuple (see closed_groups)."""
     counts: dict[str, dict[str | None, list[int]]] = {
         k: {} for k in ("rep", "team", "product_line", "source")
     }
