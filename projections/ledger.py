@@ -30,7 +30,7 @@ from projections.tables import COUNT, Key, Row, Table, TableState, Tally
 
 # Raise it with any change to the tables or to what the fold puts in them: a deployment that
 # starts on tables of an older version rebuilds them from the store.
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 # The pool's order of tiers, as the pool's index and its queries write it (word for word: the
 # planner matches an indexed expression by its text).
 TIER_RANK = "CASE tier WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
@@ -121,8 +121,9 @@ ACTIVITY = Table(
     ("at", "kind", "aggregate_type", "actor", "rep", "method", "amount", "stage", "from_stage",
      "product_line", "first_contact", "within_sla"),
     frozenset({"version", "amount", "first_contact", "within_sla"}),
-    # stage conversion reads a period's stage moves from (kind, at, …) alone
-    indexes=(("at",), ("kind", "at", "aggregate_id", "version", "stage")),
+    # stage conversion reads a period's stage moves from (kind, at, …) alone, ranking each
+    # by its deal's product line
+    indexes=(("at",), ("kind", "at", "aggregate_id", "version", "stage", "product_line")),
 )  # fmt: skip
 TARGETS = Table(
     "rm_target", ("target_id",), ("version", "year", "valid_from"), frozenset({"version", "year"}),

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from domain.stages import DEFAULT_STAGES
+from domain.stages import DEFAULT_STAGES, LOST, WON
 from projections.filters import ReportFilter
 from projections.ledger import CLOSED_COLUMNS, LEADS, OPPORTUNITIES
-from projections.pipelines import rank_among
+from projections.pipelines import LOST_RANK, WON_RANK, rank_among
 from projections.table_store import SqlTables
 from projections.teams import TeamHistory
 
@@ -134,6 +134,29 @@ def rank_at(ranks, line: str | None, stage: str | None, at: str) -> int:
         if valid_from <= at and (valid_to is None or valid_to > at):
             keys = stages
     return rank_among(keys, stage)
+
+
+def rank_sql(ranks, line: str, stage: str, at: str) -> tuple[str, list[str]]:
+    """rank_at as an SQL expression over the columns `line`, `stage` and `at` (with its
+    parameters), so that a report reading thousands of facts is given each one's rank."""
+    cases, params = [f"WHEN {stage} = '{WON}' THEN {WON_RANK}"], []
+    for line_key, definitions in sorted(ranks.items()):
+        # the last definition in force wins in rank_at, the first WHEN here
+        for valid_from, valid_to, keys in reversed(definitions):
+            until = "" if valid_to is None else f" AND {at} < ?"
+            ranked, values = _ranked(stage, keys)
+            cases.append(f"WHEN {line} = ? AND {at} >= ?{until} THEN {ranked}")
+            params += [line_key, valid_from, *([] if valid_to is None else [valid_to]), *values]
+    ranked, values = _ranked(stage, DEFAULT_STAGE_KEYS)
+    return f"CASE {' '.join(cases)} ELSE {ranked} END", [*params, *values]
+
+
+def _ranked(stage: str, keys: list[str]) -> tuple[str, list[str]]:
+    whens = [(i, key) for i, key in enumerate(keys) if key not in (WON, LOST)]
+    if not whens:
+        return str(LOST_RANK), []
+    text = " ".join(f"WHEN ? THEN {i}" for i, _ in whens)
+    return f"CASE {stage} {text} ELSE {LOST_RANK} END", [key for _, key in whens]
 
 
 def month_start(month: str, offset: int = 0) -> datetime:

@@ -8,17 +8,17 @@ won, lost, reopened): a visit ends where the next begins, and ends the way the n
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 
 from domain.stages import LOST, WON
 from projections.filters import ReportFilter
-from projections.pipelines import WON_RANK
+from projections.pipelines import LOST_RANK
 from projections.reports.sql import (
     moment,
-    period,
-    rank_at,
+    rank_sql,
     rows_at,
     stage_order,
     stage_ranks,
@@ -28,14 +28,11 @@ from projections.table_store import SqlTables
 from projections.teams import TeamHistory
 
 SECONDS_PER_DAY = 86_400
-# How a visit began, by the fact that began it (and so how the visit before it ended).
-ENTRY = {
-    "OpportunityOpened": "opened",
-    "OpportunityStageChanged": "moved",
-    "OpportunityWon": "won",
-    "OpportunityLost": "lost",
-    "OpportunityReopened": "reopened",
-}
+# The facts that begin a visit (and so end the one before it).
+ENTRY = ("OpportunityOpened", "OpportunityStageChanged", "OpportunityWon", "OpportunityLost",
+         "OpportunityReopened")  # fmt: skip
+LOST_KIND = "OpportunityLost"
+CLOSED = (WON, LOST)  # stages a deal leaves only by reopening: no conversion, no time in stage
 
 
 @dataclass(frozen=True)
@@ -47,15 +44,6 @@ class StageConversion:
     conversion: float | None
     mean_days: float | None
     median_days: float | None
-
-
-@dataclass
-class Visit:
-    stage: str
-    rank: int  # fixed on entry, so a later pipeline change keeps history
-    entered_at: str
-    left_at: str | None = None
-    exit: str | None = None
 
 
 def stage_conversion(
@@ -71,115 +59,88 @@ def stage_conversion(
     in S; time in S is over the visits that began in the period and have ended — all as the
     deals stood at `as_of`, each counted for its owner (and team) then."""
     at, start, end = moment(as_of), moment(since), moment(until)
-    marks = ", ".join("?" * len(ENTRY))
     # A visit counts when it began in the period, with what followed it: the facts from the
-    # period's start on (up to T) are all it needs, read from the (kind, at, …) index alone
-    # (a deal's earlier facts were read through its key, thousands of searches).
-    clauses, values = [f"kind IN ({marks})"], list(ENTRY)
-    if start:
-        clauses.append("at >= ?")
-        values.append(start)
-    if at:
-        clauses.append("at <= ?")
-        values.append(at)
-    where, deal_values = "", []
-    if start or end:
-        # only deals that entered a stage in the period, chosen inside each part of the
-        # deals in force, where their keys find them
-        entered, entered_values = period("at", since, until)
-        where = (
-            "opportunity_id IN (SELECT aggregate_id FROM rm_activity "
-            f"WHERE kind IN ({marks}) AND {entered})"
-        )
-        deal_values = [*ENTRY, *entered_values]
-    deals, params = rows_at(
-        "opportunity", at, "o", where, deal_values, ("opportunity_id", "owner", "product_line")
+    # period's start on (up to T) are all it needs, read from the (kind, at, …) index alone,
+    # each with its rank (a deal's product line never changes, and is on its facts).
+    rank, rank_values = rank_sql(stage_ranks(tables), "product_line", "stage", "at")
+    clauses, values = [f"kind IN ({', '.join('?' * len(ENTRY))})"], list(ENTRY)
+    for clause, value in (
+        ("at >= ?", start),
+        ("at <= ?", at),
+        ("product_line = ?", filters.product_line),
+    ):
+        if value is not None:
+            clauses.append(clause)
+            values.append(value)
+    facts = tables.read(
+        f"SELECT aggregate_id, {rank}, stage, at, kind, product_line FROM rm_activity "
+        f"WHERE {' AND '.join(clauses)} ORDER BY aggregate_id, version",
+        [*rank_values, *values],
     )
-    # two reads joined here: joined in SQL, SQLite found each deal's facts through its key;
-    # the line of each deal in the report (its owner and line as it stood at T)
-    line_of = {
-        deal: line
-        for deal, owner, line in tables.read(
-            f"SELECT o.opportunity_id, o.owner, o.product_line FROM {deals}", params
-        )
-        if filters.matches(owner, line, teams, at)
-    }
-    facts = [
-        (deal, kind, stage, entered_at)
-        for deal, _, kind, stage, entered_at in sorted(
-            tables.read(
-                "SELECT aggregate_id, version, kind, stage, at FROM rm_activity "
-                f"WHERE {' AND '.join(clauses)}",
-                values,
-            )
-        )
-        if deal in line_of
-    ]
-    rank_of = _ranks(stage_ranks(tables) if facts else {})
-    visits_of: dict[str, list[Visit]] = {}
-    lines: set[str] = set()
-    for deal, kind, stage, entered_at in facts:
-        line = line_of[deal]
-        lines.add(line)
-        visits = visits_of.setdefault(deal, [])
-        if visits:
-            visits[-1].left_at, visits[-1].exit = entered_at, ENTRY[kind]
-        visits.append(Visit(stage, rank_of(line, stage, entered_at), entered_at))
-    tally = _Tally()
-    for visits in visits_of.values():
-        tally.count(visits, start, end)
-    shown = [filters.product_line] if filters.product_line else sorted(lines)
+    counted = _deals_of(tables, at, filters, teams)
+    tally = _Tally(start, end)
+    for deal, visits in groupby(facts, key=itemgetter(0)):
+        if counted is None or deal in counted:
+            tally.count(list(visits))
+    shown = [filters.product_line] if filters.product_line else sorted(tally.lines)
     order = stage_order(stages_in_force(tables, at), shown)
     order += sorted(s for s in tally.entered if s not in order)
     return [tally.row(stage) for stage in order]
 
 
-def _ranks(ranks) -> Callable[[str | None, str | None, str], int]:
-    """rank_at, kept per line and stage for a line that has no pipeline defined (the default
-    stages, whatever the moment): a period's thousands of facts ask about a few stages."""
-    fixed: dict[tuple[str | None, str | None], int] = {}
+def _deals_of(
+    tables: SqlTables, at: str | None, filters: ReportFilter, teams: TeamHistory
+) -> set[str] | None:
+    """The deals of the filter's rep or team as they stood at T (None: every deal)."""
+    if filters.rep is None and filters.team is None:
+        return None
+    reps = {filters.rep} if filters.rep is not None else {*teams.directory, *teams.spells}
+    owners = sorted(r for r in reps if filters.matches(r, None, teams, at))
+    if not owners:
+        return set()
+    where = f"owner IN ({', '.join('?' * len(owners))})"
+    deals, params = rows_at("opportunity", at, "o", where, owners, ("opportunity_id",))
+    return {deal for (deal,) in tables.read(f"SELECT o.opportunity_id FROM {deals}", params)}
 
-    def rank_of(line: str | None, stage: str | None, at: str) -> int:
-        if ranks.get(line or ""):
-            return rank_at(ranks, line, stage, at)
-        key = (line, stage)
-        if key not in fixed:
-            fixed[key] = rank_at(ranks, line, stage, at)
-        return fixed[key]
 
-    return rank_of
+# A visit's fact: (deal, rank, stage, entered_at, kind that began it, product line). The
+# rank is fixed on entry, so a later pipeline change keeps history.
+Fact = tuple[str, int, str, str, str, str]
 
 
 class _Tally:
-    def __init__(self) -> None:
+    def __init__(self, since: str | None, until: str | None) -> None:
+        self.since, self.until = since, until
         self.entered: dict[str, int] = {}
         self.advanced: dict[str, int] = {}
         self.lost: dict[str, int] = {}
         self.days: dict[str, list[float]] = {}
-        self._times: dict[str, datetime] = {}
+        self.lines: set[str] = set()
 
-    def _time(self, text: str) -> datetime:
-        """A fact's time parsed once: it ends one visit and begins the next."""
-        parsed = self._times.get(text)
-        if parsed is None:
-            parsed = self._times[text] = datetime.fromisoformat(text)
-        return parsed
-
-    def count(self, visits: list[Visit], since: str | None, until: str | None) -> None:
-        first_entry: dict[str, int] = {}
-        for i, visit in enumerate(visits):
-            if visit.stage in (WON, LOST) or not _in_period(visit.entered_at, since, until):
+    def count(self, visits: list[Fact]) -> None:
+        """One deal's visits from the period's start on, in order: a visit ends where the
+        next begins, the way the next began."""
+        since, until = self.since, self.until
+        if until is None or visits[0][3] < until:  # a deal with a visit in the period
+            self.lines.add(visits[0][5])
+        later = _later_ranks(visits)
+        # each stage's last visit that ended lost: lost in S after entering it in the period
+        last_lost = {v[2]: i for i, v in enumerate(visits[:-1]) if visits[i + 1][4] == LOST_KIND}
+        counted: set[str] = set()
+        for i, (_, rank, stage, entered_at, _, _) in enumerate(visits):
+            if stage in CLOSED or (until is not None and entered_at >= until):
                 continue
-            first_entry.setdefault(visit.stage, i)
-            if visit.left_at is not None:
-                days = (self._time(visit.left_at) - self._time(visit.entered_at)).total_seconds()
-                self.days.setdefault(visit.stage, []).append(days / SECONDS_PER_DAY)
-        for stage, i in first_entry.items():
+            if since is not None and entered_at < since:
+                continue
+            if i + 1 < len(visits):
+                self.days.setdefault(stage, []).append(_days(entered_at, visits[i + 1][3]))
+            if stage in counted:
+                continue
+            counted.add(stage)  # a deal counts once per stage, from its first entry
             self.entered[stage] = self.entered.get(stage, 0) + 1
-            rank = visits[i].rank
-            if any(v.rank > rank or v.rank == WON_RANK for v in visits[i + 1 :]):
+            if later[i] > rank:
                 self.advanced[stage] = self.advanced.get(stage, 0) + 1
-            if any(v.stage == stage and v.exit == "lost" for v in visits[i:]):
+            if last_lost.get(stage, -1) >= i:
                 self.lost[stage] = self.lost.get(stage, 0) + 1
 
     def row(self, stage: str) -> StageConversion:
@@ -196,5 +157,15 @@ class _Tally:
         )
 
 
-def _in_period(entered_at: str, since: str | None, until: str | None) -> bool:
-    return (since is None or entered_at >= since) and (until is None or entered_at < until)
+def _later_ranks(visits: list[Fact]) -> list[int]:
+    """The highest rank each visit's deal reached after it (won ranks above every stage)."""
+    later, highest = [LOST_RANK] * len(visits), LOST_RANK
+    for i in range(len(visits) - 1, -1, -1):
+        later[i] = highest
+        highest = max(highest, visits[i][1])
+    return later
+
+
+def _days(entered_at: str, left_at: str) -> float:
+    seconds = (datetime.fromisoformat(left_at) - datetime.fromisoformat(entered_at)).total_seconds()
+    return seconds / SECONDS_PER_DAY
