@@ -37,8 +37,21 @@ PLAIN = frozenset({str, int, float, bool, type(None)})
 
 def json_ready(value: Any) -> Any:
     """Plain JSON values: money as a JSON number, times as UTC ISO-8601, ids as strings."""
-    if type(value) in PLAIN:
+    kind = type(value)
+    if kind in PLAIN:
         return value
+    # the common containers by exact type (Mapping is an ABC, slow to test), their plain
+    # values kept without a call: a report's hundreds of lines are mostly those
+    if kind is dict:
+        return {
+            k if type(k) is str else str(k): v if type(v) in PLAIN else json_ready(v)
+            for k, v in value.items()
+        }
+    if kind is list:
+        return [v if type(v) in PLAIN else json_ready(v) for v in value]
+    if kind is not Decimal and hasattr(kind, "__dataclass_fields__"):
+        # a report's line, made a dict in the same pass
+        return {k: v if type(v) in PLAIN else json_ready(v) for k, v in vars(value).items()}
     if isinstance(value, Decimal):
         _, digits, exponent = value.as_tuple()
         if isinstance(exponent, int) and exponent <= 0 and len(digits) <= EXACT_AS_FLOAT:

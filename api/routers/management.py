@@ -226,7 +226,7 @@ def targets(
     team and each rep (as the caller may see them), with the target in force at `as_of`."""
     year = year or (as_of or container.clock.now()).year
     lines = ledger_reports.targets(scope.tables, year, as_of, scope.filters, scope.teams)
-    body = {"year": year, "as_of": as_of_text(as_of), "lines": [asdict(x) for x in lines]}
+    body = {"year": year, "as_of": as_of_text(as_of), "lines": lines}  # json_ready takes lines
     return _answer(body, lambda: body["lines"], scope.accept)
 
 
