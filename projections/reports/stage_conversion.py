@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import groupby
 from operator import itemgetter
 
@@ -27,7 +27,7 @@ from projections.reports.sql import (
 from projections.table_store import SqlTables
 from projections.teams import TeamHistory
 
-SECONDS_PER_DAY = 86_400
+ONE_DAY = timedelta(days=1)
 # The facts that begin a visit (and so end the one before it).
 ENTRY = ("OpportunityOpened", "OpportunityStageChanged", "OpportunityWon", "OpportunityLost",
          "OpportunityReopened")  # fmt: skip
@@ -72,10 +72,13 @@ def stage_conversion(
         if value is not None:
             clauses.append(clause)
             values.append(value)
-    facts = tables.read(
-        f"SELECT aggregate_id, {rank}, stage, at, kind, product_line FROM rm_activity "
-        f"WHERE {' AND '.join(clauses)} ORDER BY aggregate_id, version",
-        [*rank_values, *values],
+    # sorted here: asked to ORDER BY the deal, SQLite walked the whole table in its key order
+    facts = sorted(
+        tables.read(
+            f"SELECT aggregate_id, version, {rank}, stage, at, kind, product_line "
+            f"FROM rm_activity WHERE {' AND '.join(clauses)}",
+            [*rank_values, *values],
+        )
     )
     counted = _deals_of(tables, at, filters, teams)
     tally = _Tally(start, end)
@@ -103,9 +106,9 @@ def _deals_of(
     return {deal for (deal,) in tables.read(f"SELECT o.opportunity_id FROM {deals}", params)}
 
 
-# A visit's fact: (deal, rank, stage, entered_at, kind that began it, product line). The
-# rank is fixed on entry, so a later pipeline change keeps history.
-Fact = tuple[str, int, str, str, str, str]
+# A visit's fact: (deal, version, rank, stage, entered_at, kind that began it, product
+# line). The rank is fixed on entry, so a later pipeline change keeps history.
+Fact = tuple[str, int, int, str, str, str, str]
 
 
 class _Tally:
@@ -119,28 +122,35 @@ class _Tally:
 
     def count(self, visits: list[Fact]) -> None:
         """One deal's visits from the period's start on, in order: a visit ends where the
-        next begins, the way the next began."""
-        since, until = self.since, self.until
-        if until is None or visits[0][3] < until:  # a deal with a visit in the period
-            self.lines.add(visits[0][5])
-        later = _later_ranks(visits)
-        # each stage's last visit that ended lost: lost in S after entering it in the period
-        last_lost = {v[2]: i for i, v in enumerate(visits[:-1]) if visits[i + 1][4] == LOST_KIND}
-        counted: set[str] = set()
-        for i, (_, rank, stage, entered_at, _, _) in enumerate(visits):
-            if stage in CLOSED or (until is not None and entered_at >= until):
-                continue
-            if since is not None and entered_at < since:
-                continue
-            if i + 1 < len(visits):
-                self.days.setdefault(stage, []).append(_days(entered_at, visits[i + 1][3]))
-            if stage in counted:
-                continue
-            counted.add(stage)  # a deal counts once per stage, from its first entry
+        next begins, the way the next began. Walked back from the last, so that the highest
+        rank reached after a visit, and the stages a later loss left, are at hand."""
+        until = self.until
+        if until is not None and visits[0][4] >= until:
+            return  # facts after the period only
+        self.lines.add(visits[0][6])
+        highest, lost_from, first = LOST_RANK, set(), {}
+        left_at: str | None = None  # when the visit after this one began
+        left: datetime | None = None  # the same, parsed (each time is parsed once)
+        ends_lost = False
+        for _, _, rank, stage, entered_at, kind, _ in reversed(visits):
+            if ends_lost:
+                lost_from.add(stage)
+            entered: datetime | None = None
+            if stage not in CLOSED and (until is None or entered_at < until):
+                if left_at is not None:
+                    entered = datetime.fromisoformat(entered_at)
+                    stayed = (left or datetime.fromisoformat(left_at)) - entered
+                    self.days.setdefault(stage, []).append(stayed / ONE_DAY)
+                # a deal counts once per stage, from its first entry in the period: the
+                # earliest, written last
+                first[stage] = (highest > rank, stage in lost_from)
+            highest = max(highest, rank)
+            left_at, left, ends_lost = entered_at, entered, kind == LOST_KIND
+        for stage, (advanced, lost) in first.items():
             self.entered[stage] = self.entered.get(stage, 0) + 1
-            if later[i] > rank:
+            if advanced:
                 self.advanced[stage] = self.advanced.get(stage, 0) + 1
-            if last_lost.get(stage, -1) >= i:
+            if lost:
                 self.lost[stage] = self.lost.get(stage, 0) + 1
 
     def row(self, stage: str) -> StageConversion:
@@ -155,17 +165,3 @@ class _Tally:
             mean_days=round(statistics.fmean(spans), 2) if spans else None,
             median_days=round(statistics.median(spans), 2) if spans else None,
         )
-
-
-def _later_ranks(visits: list[Fact]) -> list[int]:
-    """The highest rank each visit's deal reached after it (won ranks above every stage)."""
-    later, highest = [LOST_RANK] * len(visits), LOST_RANK
-    for i in range(len(visits) - 1, -1, -1):
-        later[i] = highest
-        highest = max(highest, visits[i][1])
-    return later
-
-
-def _days(entered_at: str, left_at: str) -> float:
-    seconds = (datetime.fromisoformat(left_at) - datetime.fromisoformat(entered_at)).total_seconds()
-    return seconds / SECONDS_PER_DAY
