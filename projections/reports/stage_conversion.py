@@ -72,15 +72,16 @@ def stage_conversion(
         if value is not None:
             clauses.append(clause)
             values.append(value)
+    where = " AND ".join(clauses)
     # sorted here: asked to ORDER BY the deal, SQLite walked the whole table in its key order
     facts = sorted(
         tables.read(
             f"SELECT aggregate_id, version, {rank}, stage, at, kind, product_line "
-            f"FROM rm_activity WHERE {' AND '.join(clauses)}",
+            f"FROM rm_activity WHERE {where}",
             [*rank_values, *values],
         )
     )
-    counted = _deals_of(tables, at, filters, teams)
+    counted = _deals_of(tables, at, filters, teams, where, values)
     tally = _Tally(start, end)
     for deal, visits in groupby(facts, key=itemgetter(0)):
         if counted is None or deal in counted:
@@ -92,17 +93,29 @@ def stage_conversion(
 
 
 def _deals_of(
-    tables: SqlTables, at: str | None, filters: ReportFilter, teams: TeamHistory
+    tables: SqlTables,
+    at: str | None,
+    filters: ReportFilter,
+    teams: TeamHistory,
+    facts: str,
+    fact_values: list,
 ) -> set[str] | None:
-    """The deals of the filter's rep or team as they stood at T (None: every deal)."""
+    """The deals of the filter's rep or team as they stood at T (None: every deal), among
+    those with `facts` (found through the facts' index: a past moment's whole history of
+    the owners' deals is many times more)."""
     if filters.rep is None and filters.team is None:
         return None
     reps = {filters.rep} if filters.rep is not None else {*teams.directory, *teams.spells}
     owners = sorted(r for r in reps if filters.matches(r, None, teams, at))
     if not owners:
         return set()
-    where = f"owner IN ({', '.join('?' * len(owners))})"
-    deals, params = rows_at("opportunity", at, "o", where, owners, ("opportunity_id",))
+    where = (
+        f"owner IN ({', '.join('?' * len(owners))}) "
+        f"AND opportunity_id IN (SELECT aggregate_id FROM rm_activity WHERE {facts})"
+    )
+    deals, params = rows_at(
+        "opportunity", at, "o", where, [*owners, *fact_values], ("opportunity_id",)
+    )
     return {deal for (deal,) in tables.read(f"SELECT o.opportunity_id FROM {deals}", params)}
 
 
