@@ -36,7 +36,8 @@ PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def json_ready(value: Any) -> Any:
-    """Plain JSON values: money as a JSON number, times as UTC ISO-8601, ids as strings."""
+    """Plain JSON values: money as a JSON number, times as UTC ISO-8601, ids as strings, a
+    dataclass (a report's line) as a dict of its fields."""
     kind = type(value)
     if kind in PLAIN:
         return value

@@ -82,7 +82,7 @@ def stage_conversion(
         )
     )
     counted = _deals_of(tables, at, filters, teams, where, values)
-    tally = _Tally(start, end)
+    tally = _Tally(end)  # the facts read begin at the period's start
     for deal, visits in groupby(facts, key=itemgetter(0)):
         if counted is None or deal in counted:
             tally.count(list(visits))
@@ -125,8 +125,8 @@ Fact = tuple[str, int, int, str, str, str, str]
 
 
 class _Tally:
-    def __init__(self, since: str | None, until: str | None) -> None:
-        self.since, self.until = since, until
+    def __init__(self, until: str | None) -> None:
+        self.until = until
         self.entered: dict[str, int] = {}
         self.advanced: dict[str, int] = {}
         self.lost: dict[str, int] = {}
