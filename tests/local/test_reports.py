@@ -162,6 +162,27 @@ class TestStageConversion:
             ("negotiation", 0),
         ]
 
+    def test_a_product_lines_own_stage_order_tells_what_advanced(self, app, ryan, maria, clock):
+        stages = [{"key": k, "name": k, "probability": "0.5"} for k in ("trial", "demo", "deal")]
+        app.define_pipeline(maria(), "hw", stages)
+        t0 = clock.now()
+        forward, back = (open_deal(app, ryan(), 1000, product_line="hw") for _ in range(2))
+        clock.set(t0 + timedelta(days=1))
+        app.move_opportunity(ryan(), forward, stage="demo")
+        app.move_opportunity(ryan(), back, stage="deal")
+        clock.set(t0 + timedelta(days=2))
+        app.move_opportunity(ryan(), back, stage="demo")  # back from deal: no advance
+        hardware = ReportFilter(product_line="hw")
+        rows = ledger_reports.stage_conversion(
+            fold(app)["ledger"], None, None, None, hardware, TEAMS
+        )
+        assert rows == [
+            # both left trial after a day for a later stage of hw's pipeline
+            StageConversion("trial", 2, 2, 0, 1.0, 1.0, 1.0),
+            StageConversion("demo", 2, 0, 0, 0.0, None, None),
+            StageConversion("deal", 1, 0, 0, 0.0, 1.0, 1.0),
+        ]
+
 
 class TestRepActivity:
     @pytest.fixture
