@@ -53,6 +53,12 @@ def json_ready(value: Any) -> Any:
     if kind is not Decimal and hasattr(kind, "__dataclass_fields__"):
         # a report's line, made a dict in the same pass
         return {k: v if type(v) in PLAIN else json_ready(v) for k, v in vars(value).items()}
+    if kind is Decimal:
+        text = str(value)  # a tenth of as_tuple's cost: most of a report's money is this short
+        if len(text) <= EXACT_AS_FLOAT and "E" not in text and text[-1].isdigit():
+            # at most 15 digits and no exponent (so exponent <= 0): money's shape, as below
+            number = float(text)
+            return int(number) if number.is_integer() else number
     if isinstance(value, Decimal):
         _, digits, exponent = value.as_tuple()
         if isinstance(exponent, int) and exponent <= 0 and len(digits) <= EXACT_AS_FLOAT:
