@@ -30,7 +30,7 @@ from projections.tables import COUNT, Key, Row, Table, TableState, Tally
 
 # Raise it with any change to the tables or to what the fold puts in them: a deployment that
 # starts on tables of an older version rebuilds them from the store.
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 # The pool's order of tiers, as the pool's index and its queries write it (word for word: the
 # planner matches an indexed expression by its text).
 TIER_RANK = "CASE tier WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
@@ -119,11 +119,12 @@ PIPELINE_STAGES = Table(
 ACTIVITY = Table(
     "rm_activity", ("aggregate_id", "version"),
     ("at", "kind", "aggregate_type", "actor", "rep", "method", "amount", "stage", "from_stage",
-     "product_line", "first_contact", "within_sla"),
-    frozenset({"version", "amount", "first_contact", "within_sla"}),
-    # stage conversion reads a period's stage moves from (kind, at, …) alone, ranking each
-    # by its deal's product line
-    indexes=(("at",), ("kind", "at", "aggregate_id", "version", "stage", "product_line")),
+     "from_stage_at", "stayed_us", "product_line", "first_contact", "within_sla"),
+    frozenset({"version", "amount", "stayed_us", "first_contact", "within_sla"}),
+    # stage conversion reads a period's stage moves from (kind, at, …) alone: each with its
+    # deal's product line, and the stay it ended
+    indexes=(("at",), ("kind", "at", "aggregate_id", "version", "stage", "product_line",
+                       "from_stage", "from_stage_at", "stayed_us")),
 )  # fmt: skip
 TARGETS = Table(
     "rm_target", ("target_id",), ("version", "year", "valid_from"), frozenset({"version", "year"}),
@@ -356,6 +357,7 @@ class LedgerProjection:
                 stage=row["stage"],
                 from_stage=before["stage"],
                 product_line=before["product_line"],
+                **_stay_ended(before, envelope),
             )
 
         return handle
@@ -470,6 +472,23 @@ def _record(
         tally.recount(state, before, row)
 
 
+# The deal events that begin a stay in a stage (won and lost are stays too), so end the one
+# before: the fact says when that stay began and how long it lasted.
+NEXT_STAYS = frozenset({"OpportunityStageChanged", "OpportunityWon", "OpportunityLost",
+                        "OpportunityReopened"})  # fmt: skip
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def _stay_ended(before: Row, envelope: Envelope) -> dict[str, Any]:
+    """The stay in `before`'s stage that this event ends: when it began (a closed deal's
+    stay in won or lost began when it closed) and its length in whole microseconds."""
+    if envelope["type"] not in NEXT_STAYS:
+        return {}
+    began = before["closed_at"] if before["status"] != "open" else before["stage_since"]
+    stayed = datetime.fromisoformat(envelope["occurred_at"]) - datetime.fromisoformat(began)
+    return {"from_stage_at": began, "stayed_us": stayed // ONE_MICROSECOND}
+
+
 def _fact(state: TableState, envelope: Envelope, rep: str | None, **values: Any) -> None:
     """Every lead and deal event as a fact: who acted, whom it counts for, what it moved."""
     data = envelope["data"]
@@ -487,6 +506,8 @@ def _fact(state: TableState, envelope: Envelope, rep: str | None, **values: Any)
             "amount": values.get("amount"),
             "stage": values.get("stage"),
             "from_stage": values.get("from_stage"),
+            "from_stage_at": values.get("from_stage_at"),
+            "stayed_us": values.get("stayed_us"),
             "product_line": values.get("product_line"),
             "first_contact": values.get("first_contact"),
             "within_sla": values.get("within_sla"),

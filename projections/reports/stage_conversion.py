@@ -3,6 +3,14 @@ were lost in it, and how long they stayed (DESIGN.md §2).
 
 A deal's visits to its stages are its stage-setting facts in version order (opened, moved,
 won, lost, reopened): a visit ends where the next begins, and ends the way the next began.
+
+Most deals only go forward: each move to a higher stage, then won or lost. Such a deal visits
+a stage once, and the fact that ended the visit says how: a move up or a win advanced it, a
+loss lost it; the fact also carries when the visit began and how long it lasted. So the
+database counts those deals' visits from the facts that ended them. A deal that moved back or
+was reopened in the period may advance from a stage long after leaving it: its visits are
+walked in Python, back from the last. A pipeline redefined within the period reorders stages
+under the deals' feet, and the whole period is walked.
 """
 
 from __future__ import annotations
@@ -28,10 +36,15 @@ from projections.table_store import SqlTables
 from projections.teams import TeamHistory
 
 ONE_DAY = timedelta(days=1)
+DAY_US = ONE_DAY // timedelta(microseconds=1)
 # The facts that begin a visit (and so end the one before it).
 ENTRY = ("OpportunityOpened", "OpportunityStageChanged", "OpportunityWon", "OpportunityLost",
          "OpportunityReopened")  # fmt: skip
-LOST_KIND = "OpportunityLost"
+MOVED_KIND, LOST_KIND, REOPENED_KIND = ("OpportunityStageChanged", "OpportunityLost",
+                                        "OpportunityReopened")  # fmt: skip
+# How the visits of a deal that only goes forward begin, and how they end.
+ENTERED = ("OpportunityOpened", MOVED_KIND)
+ENDED = (MOVED_KIND, "OpportunityWon", LOST_KIND)
 CLOSED = (WON, LOST)  # stages a deal leaves only by reopening: no conversion, no time in stage
 
 
@@ -46,6 +59,27 @@ class StageConversion:
     median_days: float | None
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """The facts a report reads: from the period's start up to T, of the deals it counts (a
+    condition on rm_activity without its kinds, and the condition's values)."""
+
+    where: str
+    values: list
+
+    def of(self, kinds: tuple[str, ...], *more: tuple[str, object]) -> tuple[str, list]:
+        """A WHERE clause for these kinds of the facts, with more (clause, value) conditions."""
+        clauses, values = [f"kind IN ({', '.join('?' * len(kinds))})"], list(kinds)
+        if self.where:
+            clauses.append(self.where)
+            values += self.values
+        for clause, value in more:
+            if value is not None:
+                clauses.append(clause)
+                values.append(value)
+        return " AND ".join(clauses), values
+
+
 def stage_conversion(
     tables: SqlTables,
     as_of: datetime | None,
@@ -53,17 +87,46 @@ def stage_conversion(
     until: datetime | None,
     filters: ReportFilter,
     teams: TeamHistory,
+    walk_every_deal: bool = False,
 ) -> list[StageConversion]:
     """Per open stage S: entered(S) counts deals entering S in [since, until); advanced(S)
     those of them that afterwards reached a later open stage or won; lost(S) those lost while
     in S; time in S is over the visits that began in the period and have ended — all as the
-    deals stood at `as_of`, each counted for its owner (and team) then."""
+    deals stood at `as_of`, each counted for its owner (and team) then.
+
+    `walk_every_deal` walks every deal's visits, as a period with a redefined pipeline is: the
+    reference the counted answer is tested against."""
     at, start, end = moment(as_of), moment(since), moment(until)
-    # A visit counts when it began in the period, with what followed it: the facts from the
-    # period's start on (up to T) are all it needs, read from the (kind, at, …) index alone,
-    # each with its rank (a deal's product line never changes, and is on its facts).
-    rank, rank_values = rank_sql(stage_ranks(tables), "product_line", "stage", "at")
-    clauses, values = [f"kind IN ({', '.join('?' * len(ENTRY))})"], list(ENTRY)
+    tally = _Tally(end)  # the facts read begin at the period's start
+    facts = _facts_of(tables, at, start, filters, teams)
+    if facts is not None:
+        ranks = stage_ranks(tables)
+        if walk_every_deal or _pipeline_redefined(tables, start, at):
+            _walk(tables, ranks, facts, tally)
+        else:
+            turned = _turned(ranks, facts, start)
+            if not tables.read(f"{turned[0]} LIMIT 1", turned[1]):
+                turned = None  # every deal went forward (the usual case): none to set apart
+            _count_forward(tables, facts, start, end, tally, turned)
+            if turned is not None:
+                _walk(tables, ranks, facts, tally, turned)
+    shown = [filters.product_line] if filters.product_line else sorted(tally.lines)
+    order = stage_order(stages_in_force(tables, at), shown)
+    order += sorted(s for s in tally.entered if s not in order)
+    return [tally.row(stage) for stage in order]
+
+
+def _facts_of(
+    tables: SqlTables,
+    at: str | None,
+    start: str | None,
+    filters: ReportFilter,
+    teams: TeamHistory,
+) -> _Facts | None:
+    """The period's facts up to T of the filter's deals (None: the filter has none). A
+    visit counts when it began in the period, with what followed it: the facts from the
+    period's start on (up to T) are all it needs, read from the (kind, at, …) index alone."""
+    clauses, values = [], []
     for clause, value in (
         ("at >= ?", start),
         ("at <= ?", at),
@@ -72,51 +135,114 @@ def stage_conversion(
         if value is not None:
             clauses.append(clause)
             values.append(value)
-    where = " AND ".join(clauses)
+    facts = _Facts(" AND ".join(clauses), values)
+    if filters.rep is None and filters.team is None:
+        return facts
+    # the rep's or team's deals as they stood at T, among those with facts in the period
+    # (found through the facts' index: a past moment's whole history of the owners' deals
+    # is many times more)
+    reps = {filters.rep} if filters.rep is not None else {*teams.directory, *teams.spells}
+    owners = sorted(r for r in reps if filters.matches(r, None, teams, at))
+    if not owners:
+        return None
+    with_facts, with_values = facts.of(ENTRY)
+    deals, params = rows_at(
+        "opportunity",
+        at,
+        "o",
+        f"owner IN ({', '.join('?' * len(owners))}) "
+        f"AND opportunity_id IN (SELECT aggregate_id FROM rm_activity WHERE {with_facts})",
+        [*owners, *with_values],
+        ("opportunity_id",),
+    )
+    return _Facts(
+        " AND ".join([*clauses, f"aggregate_id IN (SELECT o.opportunity_id FROM {deals})"]),
+        [*values, *params],
+    )
+
+
+def _pipeline_redefined(tables: SqlTables, start: str | None, at: str | None) -> bool:
+    """Whether a pipeline definition came into force after the period's start, by T."""
+    clauses, values = [], []
+    for clause, value in (("valid_from > ?", start), ("valid_from <= ?", at)):
+        if value is not None:
+            clauses.append(clause)
+            values.append(value)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    return bool(tables.read(f"SELECT 1 FROM rm_pipeline_stage {where} LIMIT 1", values))
+
+
+def _turned(ranks, facts: _Facts, start: str | None) -> tuple[str, list]:
+    """The deals that did not only go forward in the period: reopened in it, or moved from a
+    visit begun in it to a stage no higher (an SQL query, with its values)."""
+    to_rank, to_values = rank_sql(ranks, "product_line", "stage", "at")
+    from_rank, from_values = rank_sql(ranks, "product_line", "from_stage", "from_stage_at")
+    where, values = facts.of((MOVED_KIND, REOPENED_KIND))
+    begun = "" if start is None else " AND from_stage_at >= ?"
+    return (
+        f"SELECT aggregate_id FROM rm_activity WHERE {where} "
+        f"AND (kind = ? OR (NOT {to_rank} > {from_rank}{begun}))",
+        [*values, REOPENED_KIND, *to_values, *from_values, *([] if start is None else [start])],
+    )
+
+
+def _count_forward(
+    tables: SqlTables,
+    facts: _Facts,
+    start: str | None,
+    end: str | None,
+    tally: _Tally,
+    turned: tuple[str, list] | None,
+) -> None:
+    """The visits of the deals that only went forward (all but the query `turned`'s),
+    counted from the facts that began and ended them (each such deal visits a stage once:
+    there is no first entry to pick)."""
+    others, other_values = ("", []) if turned is None else turned
+    forward = "" if turned is None else f" AND aggregate_id NOT IN ({others})"
+    where, values = facts.of(ENTERED, ("at < ?", end))
+    for stage, deals in tables.read(
+        f"SELECT stage, COUNT(*) FROM rm_activity WHERE {where}{forward} GROUP BY stage",
+        [*values, *other_values],
+    ):
+        tally.entered[stage] = tally.entered.get(stage, 0) + deals
+    where, values = facts.of(ENDED, ("from_stage_at >= ?", start), ("from_stage_at < ?", end))
+    for stage, kind, stayed_us in tables.read(
+        f"SELECT from_stage, kind, stayed_us FROM rm_activity WHERE {where}{forward}",
+        [*values, *other_values],
+    ):
+        ended = tally.lost if kind == LOST_KIND else tally.advanced
+        ended[stage] = ended.get(stage, 0) + 1
+        tally.days.setdefault(stage, []).append(stayed_us / DAY_US)
+    where, values = facts.of(ENTRY, ("at < ?", end))
+    tally.lines.update(
+        line for (line,) in tables.read(
+            f"SELECT DISTINCT product_line FROM rm_activity WHERE {where}", values
+        )
+    )  # fmt: skip
+
+
+def _walk(
+    tables: SqlTables,
+    ranks,
+    facts: _Facts,
+    tally: _Tally,
+    deals: tuple[str, list] | None = None,
+) -> None:
+    """Every visit of the deals (of the query `deals`; None: all of them), walked."""
+    rank, rank_values = rank_sql(ranks, "product_line", "stage", "at")
+    where, values = facts.of(ENTRY)
+    if deals is not None:
+        where, values = f"{where} AND aggregate_id IN ({deals[0]})", [*values, *deals[1]]
     # sorted here: asked to ORDER BY the deal, SQLite walked the whole table in its key order
-    facts = sorted(
+    rows = sorted(
         tables.read(
             f"SELECT aggregate_id, version, {rank}, stage, at, kind, product_line "
             f"FROM rm_activity WHERE {where}",
             [*rank_values, *values],
         )
     )
-    counted = _deals_of(tables, at, filters, teams, where, values)
-    tally = _Tally(end)  # the facts read begin at the period's start
-    for deal, visits in groupby(facts, key=itemgetter(0)):
-        if counted is None or deal in counted:
-            tally.count(list(visits))
-    shown = [filters.product_line] if filters.product_line else sorted(tally.lines)
-    order = stage_order(stages_in_force(tables, at), shown)
-    order += sorted(s for s in tally.entered if s not in order)
-    return [tally.row(stage) for stage in order]
-
-
-def _deals_of(
-    tables: SqlTables,
-    at: str | None,
-    filters: ReportFilter,
-    teams: TeamHistory,
-    facts: str,
-    fact_values: list,
-) -> set[str] | None:
-    """The deals of the filter's rep or team as they stood at T (None: every deal), among
-    those with `facts` (found through the facts' index: a past moment's whole history of
-    the owners' deals is many times more)."""
-    if filters.rep is None and filters.team is None:
-        return None
-    reps = {filters.rep} if filters.rep is not None else {*teams.directory, *teams.spells}
-    owners = sorted(r for r in reps if filters.matches(r, None, teams, at))
-    if not owners:
-        return set()
-    where = (
-        f"owner IN ({', '.join('?' * len(owners))}) "
-        f"AND opportunity_id IN (SELECT aggregate_id FROM rm_activity WHERE {facts})"
-    )
-    deals, params = rows_at(
-        "opportunity", at, "o", where, [*owners, *fact_values], ("opportunity_id",)
-    )
-    return {deal for (deal,) in tables.read(f"SELECT o.opportunity_id FROM {deals}", params)}
+    for _, visits in groupby(rows, key=itemgetter(0)):
+        tally.count(list(visits))
 
 
 # A visit's fact: (deal, version, rank, stage, entered_at, kind that began it, product
