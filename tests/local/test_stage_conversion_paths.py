@@ -34,7 +34,7 @@ def moment(offset: int | None) -> datetime | None:
     return None if offset is None else MONDAY + timedelta(hours=offset)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(operation, min_size=10, max_size=80),
     st.lists(st.tuples(hours, hours, hours), min_size=1, max_size=4),
