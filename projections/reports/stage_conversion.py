@@ -45,6 +45,7 @@ MOVED_KIND, LOST_KIND, REOPENED_KIND = ("OpportunityStageChanged", "OpportunityL
 # How the visits of a deal that only goes forward begin, and how they end.
 ENTERED = ("OpportunityOpened", MOVED_KIND)
 ENDED = (MOVED_KIND, "OpportunityWon", LOST_KIND)
+CLOSING = ("OpportunityWon", LOST_KIND)
 CLOSED = (WON, LOST)  # stages a deal leaves only by reopening: no conversion, no time in stage
 
 
@@ -101,7 +102,7 @@ def stage_conversion(
     facts = _facts_of(tables, at, start, filters, teams)
     if facts is not None:
         ranks = stage_ranks(tables)
-        if walk_every_deal or _pipeline_redefined(tables, start, at):
+        if walk_every_deal or _pipeline_redefined(ranks, start, at):
             _walk(tables, ranks, facts, tally)
         else:
             turned = _turned(ranks, facts, start)
@@ -161,15 +162,13 @@ def _facts_of(
     )
 
 
-def _pipeline_redefined(tables: SqlTables, start: str | None, at: str | None) -> bool:
+def _pipeline_redefined(ranks, start: str | None, at: str | None) -> bool:
     """Whether a pipeline definition came into force after the period's start, by T."""
-    clauses, values = [], []
-    for clause, value in (("valid_from > ?", start), ("valid_from <= ?", at)):
-        if value is not None:
-            clauses.append(clause)
-            values.append(value)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    return bool(tables.read(f"SELECT 1 FROM rm_pipeline_stage {where} LIMIT 1", values))
+    return any(
+        (start is None or valid_from > start) and (at is None or valid_from <= at)
+        for definitions in ranks.values()
+        for valid_from, _, _ in definitions
+    )
 
 
 def _turned(ranks, facts: _Facts, start: str | None) -> tuple[str, list]:
@@ -200,25 +199,30 @@ def _count_forward(
     others, other_values = ("", []) if turned is None else turned
     forward = "" if turned is None else f" AND aggregate_id NOT IN ({others})"
     where, values = facts.of(ENTERED, ("at < ?", end))
-    for stage, deals in tables.read(
-        f"SELECT stage, COUNT(*) FROM rm_activity WHERE {where}{forward} GROUP BY stage",
+    for stage, line, deals in tables.read(
+        f"SELECT stage, product_line, COUNT(*) FROM rm_activity WHERE {where}{forward} "
+        "GROUP BY stage, product_line",
         [*values, *other_values],
     ):
         tally.entered[stage] = tally.entered.get(stage, 0) + deals
+        tally.lines.add(line)
     where, values = facts.of(ENDED, ("from_stage_at >= ?", start), ("from_stage_at < ?", end))
-    for stage, kind, stayed_us in tables.read(
-        f"SELECT from_stage, kind, stayed_us FROM rm_activity WHERE {where}{forward}",
-        [*values, *other_values],
+    for stage, lost, stayed_us in tables.read(
+        f"SELECT from_stage, kind = ?, stayed_us FROM rm_activity WHERE {where}{forward}",
+        [LOST_KIND, *values, *other_values],
     ):
-        ended = tally.lost if kind == LOST_KIND else tally.advanced
+        ended = tally.lost if lost else tally.advanced
         ended[stage] = ended.get(stage, 0) + 1
         tally.days.setdefault(stage, []).append(stayed_us / DAY_US)
-    where, values = facts.of(ENTRY, ("at < ?", end))
-    tally.lines.update(
-        line for (line,) in tables.read(
-            f"SELECT DISTINCT product_line FROM rm_activity WHERE {where}", values
-        )
-    )  # fmt: skip
+    if start is not None:
+        # a deal's line counts where it had a fact in the period; one whose only facts in it
+        # closed a stay begun before it was in neither query above
+        where, values = facts.of(CLOSING, ("at < ?", end), ("from_stage_at < ?", start))
+        tally.lines.update(
+            line for (line,) in tables.read(
+                f"SELECT DISTINCT product_line FROM rm_activity WHERE {where}", values
+            )
+        )  # fmt: skip
 
 
 def _walk(

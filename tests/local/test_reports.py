@@ -20,6 +20,7 @@ from store.database import Database
 from tests.builders import capture, open_deal
 from tests.conftest import MONDAY
 
+DEFAULT_KEYS = ("contact", "needs", "proposal", "negotiation")
 TEAMS = TeamHistory({"ryan": "east", "rita": "east", "maria": "east", "will": "west"})
 ANYONE = ReportFilter()
 
@@ -182,6 +183,36 @@ class TestStageConversion:
             StageConversion("demo", 2, 0, 0, 0.0, None, None),
             StageConversion("deal", 1, 0, 0, 0.0, 1.0, 1.0),
         ]
+
+    def test_a_period_after_a_pipeline_is_defined_counts_each_line_by_its_own_order(
+        self, app, ryan, maria, clock
+    ):
+        stages = [{"key": k, "name": k, "probability": "0.5"} for k in ("trial", "demo", "deal")]
+        app.define_pipeline(maria(), "hw", stages)
+        t0 = clock.now()
+        clock.set(t0 + timedelta(days=1))
+        hardware = open_deal(app, ryan(), 1000, product_line="hw")
+        general = open_deal(app, ryan(), 1000)
+        clock.set(t0 + timedelta(days=3))
+        app.move_opportunity(ryan(), hardware, stage="demo")
+        clock.set(t0 + timedelta(days=4))
+        app.win_opportunity(ryan(), hardware)
+        clock.set(t0 + timedelta(days=5))
+        app.lose_opportunity(ryan(), general, reason="price")
+        ledger, since = fold(app)["ledger"], t0 + timedelta(days=2)
+        rows = ledger_reports.stage_conversion(ledger, None, since, None, ANYONE, TEAMS)
+        # the general deal's one fact in the period closed a stay begun before it: nothing
+        # counted, but its line's stages are listed, before hw's
+        empty = [StageConversion(s, 0, 0, 0, None, None, None) for s in DEFAULT_KEYS]
+        assert rows == [
+            *empty,
+            StageConversion("trial", 0, 0, 0, None, None, None),
+            StageConversion("demo", 1, 1, 0, 1.0, 1.0, 1.0),  # a day in demo, then won
+            StageConversion("deal", 0, 0, 0, None, None, None),
+        ]
+        assert rows == ledger_reports.stage_conversion(
+            ledger, None, since, None, ANYONE, TEAMS, walk_every_deal=True
+        )
 
 
 class TestRepActivity:
