@@ -90,8 +90,9 @@ class Settings(BaseSettings):
         ge=1,
         le=64,
         description="reports one API process answers at once (others wait their turn); "
-        "default 1 on SQLite, whose queries run in the process, and 4 on PostgreSQL, whose "
-        "queries run in the server while the process serves others",
+        "default 1 on SQLite, whose queries run in the process, and on a PostgreSQL of this "
+        "host (loopback, localhost or a socket), whose queries run on the same cores; 4 on a "
+        "PostgreSQL of another host, which works while the process serves others",
     )
     scheduler_interval: float = Field(
         default=60.0,
