@@ -16,6 +16,7 @@ under the deals' feet, and the whole period is walked.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -23,6 +24,7 @@ from operator import itemgetter
 
 from domain.stages import LOST, WON
 from projections.filters import ReportFilter
+from projections.ledger import NEXT_STAYS
 from projections.pipelines import LOST_RANK
 from projections.reports.sql import (
     moment,
@@ -37,9 +39,9 @@ from projections.teams import TeamHistory
 
 ONE_DAY = timedelta(days=1)
 DAY_US = ONE_DAY // timedelta(microseconds=1)
-# The facts that begin a visit (and so end the one before it).
-ENTRY = ("OpportunityOpened", "OpportunityStageChanged", "OpportunityWon", "OpportunityLost",
-         "OpportunityReopened")  # fmt: skip
+# The facts that begin a visit: the opening, and those that end the visit before it (which
+# the fold gives that visit's start and length).
+ENTRY = ("OpportunityOpened", *sorted(NEXT_STAYS))
 MOVED_KIND, LOST_KIND, REOPENED_KIND = ("OpportunityStageChanged", "OpportunityLost",
                                         "OpportunityReopened")  # fmt: skip
 # How the visits of a deal that only goes forward begin, and how they end.
@@ -47,6 +49,9 @@ ENTERED = ("OpportunityOpened", MOVED_KIND)
 ENDED = (MOVED_KIND, "OpportunityWon", LOST_KIND)
 CLOSING = ("OpportunityWon", LOST_KIND)
 CLOSED = (WON, LOST)  # stages a deal leaves only by reopening: no conversion, no time in stage
+# Deals that turned, set apart by their ids (SQLite takes 32,766 values a statement); with
+# more than this in a period, the walk of every deal costs about what setting them apart would.
+MOST_SET_APART = 10_000
 
 
 @dataclass(frozen=True)
@@ -65,20 +70,33 @@ class _Facts:
     """The facts a report reads: from the period's start up to T, of the deals it counts (a
     condition on rm_activity without its kinds, and the condition's values)."""
 
-    where: str
-    values: list
+    where: str = ""
+    values: tuple = ()
 
-    def of(self, kinds: tuple[str, ...], *more: tuple[str, object]) -> tuple[str, list]:
-        """A WHERE clause for these kinds of the facts, with more (clause, value) conditions."""
-        clauses, values = [f"kind IN ({', '.join('?' * len(kinds))})"], list(kinds)
-        if self.where:
-            clauses.append(self.where)
-            values += self.values
-        for clause, value in more:
+    def also(self, clause: str, values: Sequence = ()) -> _Facts:
+        """These facts under one more condition (with its values)."""
+        where = f"{self.where} AND {clause}" if self.where else clause
+        return _Facts(where, (*self.values, *values))
+
+    def narrowed(self, *conditions: tuple[str, object]) -> _Facts:
+        """These facts under (clause, value) conditions; a None value sets none."""
+        facts = self
+        for clause, value in conditions:
             if value is not None:
-                clauses.append(clause)
-                values.append(value)
-        return " AND ".join(clauses), values
+                facts = facts.also(clause, [value])
+        return facts
+
+    def of(self, kinds: tuple[str, ...], *conditions: tuple[str, object]) -> tuple[str, list]:
+        """A WHERE clause for these kinds of the facts, narrowed by more conditions."""
+        facts = _Facts(f"kind IN ({_marks(kinds)})", kinds)
+        if self.where:
+            facts = facts.also(self.where, self.values)
+        facts = facts.narrowed(*conditions)
+        return facts.where, list(facts.values)
+
+
+def _marks(values: Sequence) -> str:
+    return ", ".join("?" * len(values))
 
 
 def stage_conversion(
@@ -102,15 +120,15 @@ def stage_conversion(
     facts = _facts_of(tables, at, start, filters, teams)
     if facts is not None:
         ranks = stage_ranks(tables)
-        if walk_every_deal or _pipeline_redefined(ranks, start, at):
+        walked = walk_every_deal or _pipeline_redefined(ranks, start, at)
+        turned = [] if walked else _turned(tables, ranks, facts, start)
+        if walked or len(turned) > MOST_SET_APART:
             _walk(tables, ranks, facts, tally)
         else:
-            turned = _turned(ranks, facts, start)
-            if not tables.read(f"{turned[0]} LIMIT 1", turned[1]):
-                turned = None  # every deal went forward (the usual case): none to set apart
             _count_forward(tables, facts, start, end, tally, turned)
-            if turned is not None:
-                _walk(tables, ranks, facts, tally, turned)
+            if turned:
+                among = facts.also(f"aggregate_id IN ({_marks(turned)})", turned)
+                _walk(tables, ranks, among, tally)
     shown = [filters.product_line] if filters.product_line else sorted(tally.lines)
     order = stage_order(stages_in_force(tables, at), shown)
     order += sorted(s for s in tally.entered if s not in order)
@@ -127,16 +145,9 @@ def _facts_of(
     """The period's facts up to T of the filter's deals (None: the filter has none). A
     visit counts when it began in the period, with what followed it: the facts from the
     period's start on (up to T) are all it needs, read from the (kind, at, …) index alone."""
-    clauses, values = [], []
-    for clause, value in (
-        ("at >= ?", start),
-        ("at <= ?", at),
-        ("product_line = ?", filters.product_line),
-    ):
-        if value is not None:
-            clauses.append(clause)
-            values.append(value)
-    facts = _Facts(" AND ".join(clauses), values)
+    facts = _Facts().narrowed(
+        ("at >= ?", start), ("at <= ?", at), ("product_line = ?", filters.product_line)
+    )
     if filters.rep is None and filters.team is None:
         return facts
     # the rep's or team's deals as they stood at T, among those with facts in the period
@@ -151,15 +162,12 @@ def _facts_of(
         "opportunity",
         at,
         "o",
-        f"owner IN ({', '.join('?' * len(owners))}) "
+        f"owner IN ({_marks(owners)}) "
         f"AND opportunity_id IN (SELECT aggregate_id FROM rm_activity WHERE {with_facts})",
         [*owners, *with_values],
         ("opportunity_id",),
     )
-    return _Facts(
-        " AND ".join([*clauses, f"aggregate_id IN (SELECT o.opportunity_id FROM {deals})"]),
-        [*values, *params],
-    )
+    return facts.also(f"aggregate_id IN (SELECT o.opportunity_id FROM {deals})", params)
 
 
 def _pipeline_redefined(ranks, start: str | None, at: str | None) -> bool:
@@ -171,18 +179,19 @@ def _pipeline_redefined(ranks, start: str | None, at: str | None) -> bool:
     )
 
 
-def _turned(ranks, facts: _Facts, start: str | None) -> tuple[str, list]:
+def _turned(tables: SqlTables, ranks, facts: _Facts, start: str | None) -> list[str]:
     """The deals that did not only go forward in the period: reopened in it, or moved from a
-    visit begun in it to a stage no higher (an SQL query, with its values)."""
+    visit begun in it to a stage no higher."""
     to_rank, to_values = rank_sql(ranks, "product_line", "stage", "at")
     from_rank, from_values = rank_sql(ranks, "product_line", "from_stage", "from_stage_at")
     where, values = facts.of((MOVED_KIND, REOPENED_KIND))
     begun = "" if start is None else " AND from_stage_at >= ?"
-    return (
-        f"SELECT aggregate_id FROM rm_activity WHERE {where} "
+    rows = tables.read(
+        f"SELECT DISTINCT aggregate_id FROM rm_activity WHERE {where} "
         f"AND (kind = ? OR (NOT {to_rank} > {from_rank}{begun}))",
         [*values, REOPENED_KIND, *to_values, *from_values, *([] if start is None else [start])],
     )
+    return sorted(deal for (deal,) in rows)
 
 
 def _count_forward(
@@ -191,25 +200,24 @@ def _count_forward(
     start: str | None,
     end: str | None,
     tally: _Tally,
-    turned: tuple[str, list] | None,
+    turned: list[str],
 ) -> None:
-    """The visits of the deals that only went forward (all but the query `turned`'s),
-    counted from the facts that began and ended them (each such deal visits a stage once:
-    there is no first entry to pick)."""
-    others, other_values = ("", []) if turned is None else turned
-    forward = "" if turned is None else f" AND aggregate_id NOT IN ({others})"
-    where, values = facts.of(ENTERED, ("at < ?", end))
+    """The visits of the deals that only went forward (all but the `turned` ones), counted
+    from the facts that began and ended them (each such deal visits a stage once: there is no
+    first entry to pick)."""
+    forward = facts.also(f"aggregate_id NOT IN ({_marks(turned)})", turned) if turned else facts
+    where, values = forward.of(ENTERED, ("at < ?", end))
     for stage, line, deals in tables.read(
-        f"SELECT stage, product_line, COUNT(*) FROM rm_activity WHERE {where}{forward} "
+        f"SELECT stage, product_line, COUNT(*) FROM rm_activity WHERE {where} "
         "GROUP BY stage, product_line",
-        [*values, *other_values],
+        values,
     ):
         tally.entered[stage] = tally.entered.get(stage, 0) + deals
         tally.lines.add(line)
-    where, values = facts.of(ENDED, ("from_stage_at >= ?", start), ("from_stage_at < ?", end))
+    where, values = forward.of(ENDED, ("from_stage_at >= ?", start), ("from_stage_at < ?", end))
     for stage, lost, stayed_us in tables.read(
-        f"SELECT from_stage, kind = ?, stayed_us FROM rm_activity WHERE {where}{forward}",
-        [LOST_KIND, *values, *other_values],
+        f"SELECT from_stage, kind = ?, stayed_us FROM rm_activity WHERE {where}",
+        [LOST_KIND, *values],
     ):
         ended = tally.lost if lost else tally.advanced
         ended[stage] = ended.get(stage, 0) + 1
@@ -225,18 +233,10 @@ def _count_forward(
         )  # fmt: skip
 
 
-def _walk(
-    tables: SqlTables,
-    ranks,
-    facts: _Facts,
-    tally: _Tally,
-    deals: tuple[str, list] | None = None,
-) -> None:
-    """Every visit of the deals (of the query `deals`; None: all of them), walked."""
+def _walk(tables: SqlTables, ranks, facts: _Facts, tally: _Tally) -> None:
+    """Every visit of the facts' deals, walked."""
     rank, rank_values = rank_sql(ranks, "product_line", "stage", "at")
     where, values = facts.of(ENTRY)
-    if deals is not None:
-        where, values = f"{where} AND aggregate_id IN ({deals[0]})", [*values, *deals[1]]
     # sorted here: asked to ORDER BY the deal, SQLite walked the whole table in its key order
     rows = sorted(
         tables.read(
