@@ -30,7 +30,7 @@ from consumers.pool_job import PoolJob
 from consumers.positions import PositionStore
 from consumers.projector import KafkaProjector, group_of
 from consumers.read_ahead import ReadAhead
-from consumers.rebuild_jobs import rebuild_in_jobs
+from consumers.rebuild_jobs import AggregatePart, rebuild_in_jobs
 from consumers.relay import LogMessages, Relay
 from consumers.scheduler import Scheduler
 from consumers.timed_jobs import ReevaluationJob, ReminderJob, SlaJob
@@ -39,7 +39,7 @@ from domain.context import Clock, SystemClock
 from domain.published import mask_personal_data
 from projections.base import Projection
 from projections.catalog import all_projections
-from projections.rebuild import rebuild
+from projections.rebuild import rebuild, rebuild_part
 from projections.replay import Rebuilt
 from projections.sql_store import SqlDocStore
 from store.audit import AuditTrail, protect_event_table
@@ -263,6 +263,7 @@ def rebuild_read_models(
         container.public_envelopes,
         container.docs,
         partial(_rebuild_group, container.settings),
+        partial(_rebuild_part, container.settings),
         until,
         jobs,
         on_event,
@@ -275,5 +276,20 @@ def _rebuild_group(settings: Settings, names: list[str], until: datetime | None)
     try:
         projections = chosen_projections(container, names)
         return rebuild(projections, container.public_envelopes, container.docs, until).events
+    finally:
+        container.close()
+
+
+def _rebuild_part(
+    settings: Settings, names: list[str], part: AggregatePart, paths: dict[str, str]
+) -> tuple[int, int]:
+    """One part of the aggregates folded in a process of its own, with a container of its own,
+    into scratch files; returns the position its reader read to and the events it folded."""
+    container = build(settings)
+    try:
+        projections = chosen_projections(container, names)
+        read_part = partial(container.public_envelopes, keep=part)
+        folded = rebuild_part(projections, read_part, paths)
+        return part.read_to, folded.events
     finally:
         container.close()

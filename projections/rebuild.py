@@ -13,6 +13,8 @@ from projections.base import Envelope, Projection, fold
 from projections.replay import Rebuilt, fold_log
 from projections.sql_store import STORE_SOURCE, SqlDocStore
 from projections.state import Doc, MemoryState
+from projections.table_parts import write_part
+from projections.tables import MemoryTables
 
 
 def rebuild(
@@ -45,6 +47,25 @@ def rebuild(
             elif isinstance(state, MemoryState):
                 # A relational read model answers "as of" by itself: nothing to keep beside.
                 store.write_rebuilt(f"{projection.name}@{until.isoformat()}", state, {})
+    return rebuilt
+
+
+def rebuild_part(
+    projections: list[Projection],
+    read_after: Callable[[int], Iterable[Envelope]],
+    paths: dict[str, str],
+    on_event: Callable[[Envelope], None] | None = None,
+) -> Rebuilt:
+    """Folds one part of a rebuild of relational read models (the envelopes `read_after`
+    gives: a part of the log's aggregates, to its end) and writes each read model's rows to a
+    scratch file (`paths` by read model), for `SqlDocStore.write_rebuilt_parts` to swap in."""
+    with collector_paused():
+        rebuilt = fold_log(projections, read_after(0), None, on_event)
+        for projection in projections:
+            state = rebuilt.states[projection.name]
+            if not isinstance(state, MemoryTables):
+                raise TypeError(f"{projection.name} has no tables to rebuild in parts")
+            write_part(state, paths[projection.name])
     return rebuilt
 
 

@@ -6,13 +6,14 @@ reached, in one transaction: a crash leaves either all of the batch or none of i
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import orjson
 
 from projections.ledger import LedgerProjection
 from projections.state import Doc, MemoryState
+from projections.table_parts import part_schemas
 from projections.table_store import SqlTables, TableBatch
 from projections.tables import MemoryTables, Table
 from store.database import Database
@@ -205,6 +206,18 @@ class SqlDocStore:
                 rows = [(projection, key, _encode(doc)) for key, doc in items[start : start + page]]
                 self.db.insert_many("projection_docs", ("projection", "key", "doc"), rows)
             self._replace_positions(projection, positions)
+
+    def write_rebuilt_parts(
+        self, projection: str, paths: Sequence[str], positions: dict[str, int]
+    ) -> None:
+        """Replaces a relational read model with a rebuild folded in parts, each part's rows in
+        a scratch file (`projections.table_parts`), in one transaction as `write_rebuilt`."""
+        tables = self.tables[projection]
+        files = dict(zip(part_schemas(len(paths)), paths, strict=True))
+        with self.db.attached(files) as names, self.db.transaction():
+            tables.replace_from_parts(paths, names)
+            self._replace_positions(projection, positions)
+        self.db.settle([table.name for table in tables.tables])
 
     def _replace_positions(self, projection: str, positions: dict[str, int]) -> None:
         if positions:

@@ -9,9 +9,10 @@ transaction, so readers see the old tables whole until the commit and the new on
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from projections.table_parts import merged, read_parts
 from projections.tables import COUNT, Key, MemoryTables, Row, Table, row_id
 from store.database import Database
 
@@ -101,6 +102,31 @@ class SqlTables:
 
     def replace(self, rebuilt: MemoryTables) -> None:
         """Every table's rows replaced by a rebuild's (inside the caller's transaction)."""
+
+        def fill(table: Table) -> None:
+            values = operator.itemgetter(*table.all_columns)
+            rows = [values(row) for row in rebuilt.all_rows(table)]
+            for start in range(0, len(rows), 20_000):
+                self.db.insert_many(table.name, table.all_columns, rows[start : start + 20_000])
+
+        self._replace_each(fill)
+
+    def replace_from_parts(self, paths: Sequence[str], attached: Sequence[str]) -> None:
+        """Every table's rows replaced by those of a rebuild's parts, scratch files at `paths`
+        (inside the caller's transaction); `attached`: the names SQLite attached them under
+        (it then copies the rows itself), or none (they are read and inserted)."""
+
+        def fill(table: Table) -> None:
+            if attached:
+                columns = ", ".join(table.all_columns)
+                self.db.execute(f"INSERT INTO {table.name} ({columns}) {merged(table, attached)}")
+                return
+            for rows in read_parts(table, paths):
+                self.db.insert_many(table.name, table.all_columns, rows)
+
+        self._replace_each(fill)
+
+    def _replace_each(self, fill: Callable[[Table], None]) -> None:
         # SQLite: a million rows go in several times faster with the secondary indexes made
         # afterwards, and its readers keep their snapshot (WAL) of the old tables and indexes
         # until the commit. PostgreSQL keeps them: dropping an index would lock readers out.
@@ -110,10 +136,7 @@ class SqlTables:
             if rebuild_indexes:
                 for statement in table.drop_index_statements():
                     self.db.execute(statement)
-            values = operator.itemgetter(*table.all_columns)
-            rows = [values(row) for row in rebuilt.all_rows(table)]
-            for start in range(0, len(rows), 20_000):
-                self.db.insert_many(table.name, table.all_columns, rows[start : start + 20_000])
+            fill(table)
             if rebuild_indexes:
                 for statement in table.index_statements():
                     self.db.execute(statement)

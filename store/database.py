@@ -6,7 +6,7 @@ import queue
 import re
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -205,6 +205,23 @@ class Database:
             )
             return {name for (name,) in rows}
         return {row[1] for row in self.query(f"PRAGMA table_info({table})")}
+
+    @contextmanager
+    def attached(self, files: Mapping[str, str]) -> Iterator[list[str]]:
+        """SQLite: the database files attached to this connection by name (schema: path) for
+        as long as the block runs, outside any transaction (SQLite attaches none inside one);
+        yields their names. PostgreSQL attaches no file: yields none."""
+        if self.is_postgres:
+            yield []
+            return
+        with self._lock:
+            for schema, path in files.items():
+                self._connection.execute(f"ATTACH DATABASE ? AS {schema}", (path,))
+            try:
+                yield list(files)
+            finally:
+                for schema in files:
+                    self._connection.execute(f"DETACH DATABASE {schema}")
 
     def settle(self, tables: Sequence[str]) -> None:
         """After rewriting `tables` whole (a rebuild), readies them for reads.

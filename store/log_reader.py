@@ -19,6 +19,8 @@ from eventsourcing.persistence import Notification
 from store.envelopes import EnvelopeReader, LogRow, row_of
 
 Envelope = dict[str, Any]
+# Which rows of the log a reader wants, decided before a row is decoded.
+RowFilter = Callable[[LogRow], bool]
 
 
 @dataclass(frozen=True)
@@ -63,17 +65,24 @@ class LogReader:
         internal bookkeeping events, which are never published) and its chain hash."""
         return [LogEntry(row[0], *self._envelopes.read(row)) for row in self.rows(after, limit)]
 
-    def envelopes(self, after: int, limit: int = 1000) -> EnvelopeBatch:
-        """Public envelopes of the events stored after a position (unmasked)."""
+    def envelopes(
+        self, after: int, limit: int = 1000, keep: RowFilter | None = None
+    ) -> EnvelopeBatch:
+        """Public envelopes of the events stored after a position (unmasked); with `keep`,
+        only of the rows it keeps (the others are not even decoded)."""
         rows = self.rows(after, limit)
-        envelopes = [e for e in map(self._envelopes.envelope, rows) if e is not None]
+        kept = rows if keep is None else [row for row in rows if keep(row)]
+        envelopes = [e for e in map(self._envelopes.envelope, kept) if e is not None]
         return EnvelopeBatch(envelopes, rows[-1][0] if rows else after)
 
-    def all_envelopes(self, after: int = 0, batch_size: int = 1000) -> Iterator[Envelope]:
-        """The public envelopes after a position, to the end of the log, in order."""
+    def all_envelopes(
+        self, after: int = 0, batch_size: int = 1000, keep: RowFilter | None = None
+    ) -> Iterator[Envelope]:
+        """The public envelopes after a position, to the end of the log, in order (with
+        `keep`, of the rows it keeps)."""
         position = after
         while True:
-            batch = self.envelopes(position, batch_size)
+            batch = self.envelopes(position, batch_size, keep)
             yield from batch.envelopes
             if batch.last_position == position:
                 return
@@ -141,5 +150,5 @@ class PublishedLog:
         self.reader = LogReader(app)
         self.publish = publish
 
-    def __call__(self, after: int = 0) -> Iterator[Envelope]:
-        return map(self.publish, self.reader.all_envelopes(after))
+    def __call__(self, after: int = 0, keep: RowFilter | None = None) -> Iterator[Envelope]:
+        return map(self.publish, self.reader.all_envelopes(after, keep=keep))

@@ -32,7 +32,7 @@ def test_live_read_models_built_through_kafka_verify_and_survive_a_rebuild(produ
     difference = first_difference("ledger", live, rebuilt.states["ledger"].docs)
     assert difference is not None and difference.key == key
 
-    # as `salesledger rebuild --jobs 2` runs it: two processes, two groups of read models
+    # as `salesledger rebuild --jobs 2` runs it: two processes, each folding half of the aggregates
     rebuild_read_models(production, production.projections, None, jobs=2)
     capture(app, CommandContext("late", clock.advance(hours=1)), company="After the rebuild")
     pipeline.drain()
