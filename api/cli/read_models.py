@@ -29,7 +29,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     rebuild.add_argument(
         "--jobs",
         type=positive,
-        help="processes, each rebuilding some of the read models "
+        help="processes, each folding a part of the aggregates (or some of the read models) "
         f"(default: 2 on a machine with two cores and a log of {PARALLEL_FROM:,} events or more)",
     )
     observed(rebuild)
