@@ -9,6 +9,7 @@ company's proportions.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -94,8 +95,9 @@ def _checked(year: int, amounts: dict) -> dict:
     return {"company": company, "by_month": by_month, **split_of}
 
 
-def months_of(year: int) -> list[str]:
-    return [f"{year:04d}-{m:02d}" for m in range(1, MONTHS + 1)]
+@cache
+def months_of(year: int) -> tuple[str, ...]:
+    return tuple(f"{year:04d}-{m:02d}" for m in range(1, MONTHS + 1))
 
 
 def company_by_month(company: int, given: dict[str, int], year: int) -> dict[str, int]:

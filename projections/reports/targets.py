@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache, lru_cache
 
 from domain.targets import months_of
 from projections.filters import ReportFilter
@@ -91,15 +92,26 @@ def _periods(
 ) -> list[TargetLine]:
     """The scope's months, quarters and year: sums of the months' cents, each made money
     once (a report has 17 lines for each of its dozens of scopes)."""
-    months = months_of(year)
-    goals = [target.get(m, 0) for m in months]
-    dones = [won.get(m, 0) for m in months]
-    spans = [(month, i, i + 1) for i, month in enumerate(months)]
-    spans += [(f"{year:04d}-Q{q + 1}", 3 * q, 3 * q + 3) for q in range(4)]
-    spans.append((f"{year:04d}", 0, 12))
+    goals = [target.get(m, 0) for m in months_of(year)]
+    dones = [won.get(m, 0) for m in months_of(year)]
     lines = []
-    for period, first, end in spans:
-        goal, done = money(sum(goals[first:end])), money(sum(dones[first:end]))
-        completion = round(float(done / goal * 100), 1) if goal else None
-        lines.append(TargetLine(scope, name or None, period, goal, done, completion))
+    for period, first, end in _spans(year):
+        goal, done = sum(goals[first:end]), sum(dones[first:end])
+        # done / goal in %, from the exact cents: Python rounds an int quotient correctly
+        completion = round(done * 100 / goal, 1) if goal else None
+        lines.append(TargetLine(scope, name or None, period, _money(goal), _money(done),
+                                completion))  # fmt: skip
     return lines
+
+
+@cache
+def _spans(year: int) -> list[tuple[str, int, int]]:
+    """Each line's period and the months it sums (first, end): months, quarters, the year."""
+    spans = [(month, i, i + 1) for i, month in enumerate(months_of(year))]
+    spans += [(f"{year:04d}-Q{q + 1}", 3 * q, 3 * q + 3) for q in range(4)]
+    return [*spans, (f"{year:04d}", 0, 12)]
+
+
+# Most of a report's amounts recur (the even monthly split of a target, no wins yet): each
+# made a Decimal once; a Decimal is immutable, so lines may share one.
+_money = lru_cache(maxsize=4096)(money)
