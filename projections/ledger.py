@@ -50,15 +50,19 @@ OPPORTUNITY_STATE = (
 )  # fmt: skip
 OPPORTUNITY_INTEGERS = frozenset({"version", "amount"})
 
+# What the closed deals' reports read of a deal's lead (its source, when it was captured),
+# read by the lead's key from this index alone instead of the lead's wide row (a period's
+# thousand deals: a thousand lookups).
+LEAD_KEYED = ("lead_id", "source", "captured_at")
 LEADS = Table(
     "rm_lead", ("lead_id",), ("version", "valid_from", *LEAD_STATE), LEAD_INTEGERS,
     # the scheduler finds its work through touched_at, held_since, nurtured_at and
     # next_follow_up_at; the untouched high-value leads through (tier, valid_from); the lead
     # funnel as of T, what changed since, through (valid_from, rep, step) alone
     # lead conversion reads a period's leads from (captured_at, …) alone
-    # a rep's held leads through (holder, status)
+    # a rep's held leads through (holder, status); a closed deal's lead through LEAD_KEYED
     indexes=(("captured_at", "source", "rep", "first_contact_within_sla", "status", "held_since",
-              "lead_id", "valid_from"), ("holder", "status"),
+              "lead_id", "valid_from"), ("holder", "status"), LEAD_KEYED,
              ("touched_at",), ("held_since",), ("nurtured_at",), ("next_follow_up_at",),
              ("tier", "valid_from"), ("valid_from", "rep", "step")),
     # the pool in its order (best tier, longest waiting), a page read without sorting it all;

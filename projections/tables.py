@@ -75,8 +75,14 @@ class Table:
     def drop_index_statements(self) -> list[str]:
         return [f"DROP INDEX IF EXISTS {name}" for name, _, _ in self._named_indexes()]
 
+    def index_name(self, columns: tuple[str, ...]) -> str:
+        """The name of the plain index on these columns (a query may name it)."""
+        if columns not in self.indexes:
+            raise ValueError(f"{self.name} has no index on {columns}")
+        return f"{self.name}_by_{'_'.join(columns)}"
+
     def _named_indexes(self) -> list[tuple[str, tuple[str, ...], str]]:
-        plain = [(f"{self.name}_by_{'_'.join(index)}", index, "") for index in self.indexes]
+        plain = [(self.index_name(index), index, "") for index in self.indexes]
         return plain + [
             (f"{self.name}_{n}", index, where) for n, index, where in self.named_indexes
         ]
