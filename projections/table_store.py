@@ -152,7 +152,7 @@ class SqlTables:
             # the whole tables (a third of a second per 300,000 events): sampled statistics
             # misjudged a status filter that matches nearly every row as selective
             self.db.execute("PRAGMA analysis_limit = 0")
-            self.db.execute("ANALYZE")
+            self.db.execute("ANALYZE main")  # not the attached parts of a rebuild
 
     def clear(self) -> None:
         for table in self.tables:
