@@ -35,14 +35,16 @@ def write_part(state: MemoryTables, path: str) -> None:
         connection.close()
 
 
-def merged(table: Table, schemas: Sequence[str]) -> str:
+def merged(table: Table, schemas: Sequence[str], null: str | None = None) -> str:
     """A SELECT of the table's rows from every part (attached as `schemas`), in key order;
-    a tally's counts of one group summed across the parts."""
+    a tally's counts of one group summed across the parts; with `null`, NULLs given as it."""
     columns = ", ".join(table.all_columns)
     every = " UNION ALL ".join(f"SELECT {columns} FROM {schema}.{table.name}" for schema in schemas)
     key = ", ".join(table.key)
     if table.columns == (COUNT,):
         return f"SELECT {key}, SUM({COUNT}) FROM ({every}) AS parts GROUP BY {key} ORDER BY {key}"
+    if null is not None:
+        columns = ", ".join(f"COALESCE({c}, '{null}')" for c in table.all_columns)
     return f"SELECT {columns} FROM ({every}) AS parts ORDER BY {key}"
 
 
@@ -51,15 +53,17 @@ def part_schemas(count: int) -> list[str]:
     return [f"part{index}" for index in range(count)]
 
 
-def read_parts(table: Table, paths: Sequence[str], page: int = 20_000) -> Iterator[list[tuple]]:
+def read_parts(
+    table: Table, paths: Sequence[str], null: str | None = None, page: int = 20_000
+) -> Iterator[list[tuple]]:
     """The table's merged rows, a page at a time, read from the scratch files (for a database
-    that cannot attach them: PostgreSQL)."""
+    that cannot attach them: PostgreSQL); with `null`, NULLs given as it."""
     connection = sqlite3.connect(":memory:")
     try:
         schemas = part_schemas(len(paths))
         for schema, path in zip(schemas, paths, strict=True):
             connection.execute(f"ATTACH DATABASE ? AS {schema}", (path,))
-        cursor = connection.execute(merged(table, schemas))
+        cursor = connection.execute(merged(table, schemas, null))
         while rows := cursor.fetchmany(page):
             yield rows
     finally:

@@ -14,7 +14,7 @@ from typing import Any
 
 from projections.table_parts import merged, read_parts
 from projections.tables import COUNT, Key, MemoryTables, Row, Table, row_id
-from store.database import Database
+from store.database import COPY_NULL, Database
 
 PAGE = 500  # keys in one IN (...) of a prefetch
 VERSIONS = """CREATE TABLE IF NOT EXISTS read_model_versions (
@@ -121,8 +121,8 @@ class SqlTables:
                 columns = ", ".join(table.all_columns)
                 self.db.execute(f"INSERT INTO {table.name} ({columns}) {merged(table, attached)}")
                 return
-            for rows in read_parts(table, paths):
-                self.db.insert_many(table.name, table.all_columns, rows)
+            for rows in read_parts(table, paths, COPY_NULL):
+                self.db.copy_rows(table.name, table.all_columns, rows, COPY_NULL)
 
         self._replace_each(fill)
 
