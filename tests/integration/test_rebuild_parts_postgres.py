@@ -1,5 +1,5 @@
-"""A rebuild in parts on PostgreSQL: the parts' rows copied in (COPY, CSV) equal one fold of
-the whole log, awkward text and NULLs included, and a tally's counts summed."""
+"""A rebuild on PostgreSQL, in parts or in one process: the rows copied in (COPY, CSV) equal
+one fold of the whole log, awkward text and NULLs included, and a tally's counts summed."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ def test_a_ledger_rebuilt_in_parts_on_postgresql_equals_one_rebuilt_whole(
     try:
         for _ in range(2):  # the second replaces the first's rows
             store.write_rebuilt_parts("ledger", paths, {STORE_SOURCE: last})
-            assert store.all_docs("ledger") == whole
+            assert store.all_docs("ledger") == whole.docs
             assert store.position("ledger", STORE_SOURCE) == last
+        store.write_rebuilt("ledger", whole, {STORE_SOURCE: last})  # one process's
+        assert store.all_docs("ledger") == whole.docs
     finally:
         store.db.close()

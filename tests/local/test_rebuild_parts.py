@@ -13,6 +13,7 @@ from projections.ledger import LEADS, UNHELD_COUNTS
 from projections.replay import fold_log
 from projections.sql_store import STORE_SOURCE, SqlDocStore
 from projections.table_parts import write_part
+from projections.tables import MemoryTables
 from store.database import Database
 from store.log_reader import all_envelopes
 from tests.builders import every_kind_of_event, play_leads
@@ -32,9 +33,9 @@ def test_each_aggregate_falls_in_exactly_one_part_whatever_form_its_id_takes(cou
     assert min(sizes) > len(ids) / count * 0.8
 
 
-def ledger_in_parts(app, clock, ryan, maria, folder) -> tuple[list[str], dict, int]:
+def ledger_in_parts(app, clock, ryan, maria, folder) -> tuple[list[str], MemoryTables, int]:
     """A ledger folded in two parts, written to scratch files under `folder`: their paths,
-    the rows one fold of the whole log gives, and its last position. One lead's text is made
+    one fold of the whole log, and its last position. One lead's text is made
     awkward for a copy (a comma, quotes, an empty string beside NULLs) in both."""
     every_kind_of_event(app, ryan, maria, clock)
     # many leads in the pool: the same tally groups (unheld leads by status, tier, source)
@@ -56,7 +57,7 @@ def ledger_in_parts(app, clock, ryan, maria, folder) -> tuple[list[str], dict, i
         write_part(state, path)
         counted.append(state.rows[UNHELD_COUNTS.name])
     assert set(counted[0]) & set(counted[1]), "the scenario must count a group in both parts"
-    return paths, whole.docs, envelopes[-1]["position"]
+    return paths, whole, envelopes[-1]["position"]
 
 
 def test_a_ledger_rebuilt_in_parts_equals_one_rebuilt_whole(app, clock, ryan, maria, tmp_path):
@@ -64,10 +65,10 @@ def test_a_ledger_rebuilt_in_parts_equals_one_rebuilt_whole(app, clock, ryan, ma
     store = SqlDocStore(Database.sqlite(str(tmp_path / "rm.sqlite")))
     try:
         store.write_rebuilt_parts("ledger", paths, {STORE_SOURCE: last})
-        assert store.all_docs("ledger") == whole
+        assert store.all_docs("ledger") == whole.docs
         assert store.position("ledger", STORE_SOURCE) == last
         # the scratch files were detached: a second rebuild attaches them again
         store.write_rebuilt_parts("ledger", paths, {STORE_SOURCE: last})
-        assert store.all_docs("ledger") == whole
+        assert store.all_docs("ledger") == whole.docs
     finally:
         store.db.close()
