@@ -5,7 +5,8 @@ read model's tables.
 A part's rows are its own aggregates' (every row is owned by one aggregate), so the parts'
 rows never share a key, except a tally's counts, which are summed. The scratch files are
 written without a journal or a sync (a crash loses only the scratch file: the rebuild is run
-again) and without indexes, which the read model's tables get once, after the merge.
+again) and without indexes, which the read model's tables get once, after the merge. SQLite
+attaches the files and copies their rows itself; PostgreSQL is given them by COPY.
 """
 
 from __future__ import annotations

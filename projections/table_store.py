@@ -118,7 +118,8 @@ class SqlTables:
     def replace_from_parts(self, paths: Sequence[str], attached: Sequence[str]) -> None:
         """Every table's rows replaced by those of a rebuild's parts, scratch files at `paths`
         (inside the caller's transaction); `attached`: the names SQLite attached them under
-        (it then copies the rows itself), or none (they are read and inserted)."""
+        (it then copies the rows itself), or none (PostgreSQL: they are read here and copied
+        in by COPY)."""
 
         def fill(table: Table) -> None:
             if attached:
