@@ -86,9 +86,9 @@ def rebuild_in_jobs(
     jobs: int,
     on_event: Callable[[Envelope], None] | None = None,
 ) -> Rebuilt:
-    """Rebuilds the read models in `jobs` processes (this one, and jobs - 1 others each
-    running `rebuild_group`); returns this process's result, whose event count is the whole
-    log's."""
+    """Rebuilds the read models in `jobs` processes (this one, and jobs - 1 others): relational
+    ones split by aggregate (`rebuild_part_elsewhere` in the others), document ones by read
+    model (`rebuild_group`); the result's event count is the whole log's."""
     if jobs > 1 and until is None and all(getattr(p, "tables", None) for p in projections):
         return rebuild_by_aggregate(
             projections, read_after, store, rebuild_part_elsewhere, jobs, on_event

@@ -105,11 +105,12 @@ def _periods(
 
 
 @cache
-def _spans(year: int) -> list[tuple[str, int, int]]:
-    """Each line's period and the months it sums (first, end): months, quarters, the year."""
+def _spans(year: int) -> tuple[tuple[str, int, int], ...]:
+    """Each line's period and the months it sums (first, end): months, quarters, the year
+    (a tuple: the cache hands the same one to every caller)."""
     spans = [(month, i, i + 1) for i, month in enumerate(months_of(year))]
     spans += [(f"{year:04d}-Q{q + 1}", 3 * q, 3 * q + 3) for q in range(4)]
-    return [*spans, (f"{year:04d}", 0, 12)]
+    return (*spans, (f"{year:04d}", 0, 12))
 
 
 # Most of a report's amounts recur (the even monthly split of a target, no wins yet): each
