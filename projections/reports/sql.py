@@ -329,6 +329,14 @@ def _counted(
     return tables.read(_in_dialect(tables, statement), params)
 
 
+def listed(tables: SqlTables, column: str) -> str:
+    """An aggregate of an integer column's values in a group as one text, comma-separated
+    (in no particular order)."""
+    if tables.db.is_postgres:
+        return f"string_agg({column}::text, ',')"
+    return f"group_concat({column}, ',')"
+
+
 def _in_dialect(tables: SqlTables, statement: str) -> str:
     """The statement with its lead-source lookups in the database's best form."""
     if tables.db.is_postgres:
