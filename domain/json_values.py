@@ -35,6 +35,13 @@ class ExactNumber(str):
 PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
+# Money as JSON, by amount: a report repeats its amounts (a target's even monthly split, the
+# zero of a rep who won nothing yet), and a lookup costs a tenth of making one. Equal decimals
+# (1.10 and 1.1) are the same JSON number.
+_MONEY: dict[Decimal, int | float] = {}
+_MONEY_KEPT = 4096
+
+
 def json_ready(value: Any) -> Any:
     """Plain JSON values: money as a JSON number, times as UTC ISO-8601, ids as strings, a
     dataclass (a report's line) as a dict of its fields."""
@@ -54,11 +61,18 @@ def json_ready(value: Any) -> Any:
         # a report's line, made a dict in the same pass
         return {k: v if type(v) in PLAIN else json_ready(v) for k, v in vars(value).items()}
     if kind is Decimal:
+        known = _MONEY.get(value)
+        if known is not None:
+            return known
         text = str(value)  # a tenth of as_tuple's cost: most of a report's money is this short
         if len(text) <= EXACT_AS_FLOAT and "E" not in text and text[-1].isdigit():
             # at most 15 digits and no exponent (so exponent <= 0): money's shape, as below
             number = float(text)
-            return int(number) if number.is_integer() else number
+            plain = int(number) if number.is_integer() else number
+            if len(_MONEY) >= _MONEY_KEPT:
+                _MONEY.clear()
+            _MONEY[value] = plain
+            return plain
     if isinstance(value, Decimal):
         _, digits, exponent = value.as_tuple()
         if isinstance(exponent, int) and exponent <= 0 and len(digits) <= EXACT_AS_FLOAT:
