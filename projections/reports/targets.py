@@ -50,11 +50,14 @@ def targets(
         ):
             target.setdefault((scope, name), {})[month] = amount
     # by rep and month, counted by the database; a win counts for the team its owner was in
-    # when it closed (the close time is kept apart only for reps who changed teams)
+    # when it closed (the close time is kept apart only for reps who changed teams). A rep's
+    # filter shows the rep's line alone (their weekly report asks for it): their wins alone
+    # are read. A team's line counts wins by the team at close, its reps' lines by the rep:
+    # every win is read for it.
+    counted = ReportFilter(rep=filters.rep)
     months = closed_groups(
         tables, as_of, datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC),
-        ("won",), ["o.owner", "substr(o.closed_at, 1, 7)"], ReportFilter(), teams,
-        with_team=True,
+        ("won",), ["o.owner", "substr(o.closed_at, 1, 7)"], counted, teams, with_team=True,
     )  # fmt: skip
     won: dict[tuple[str, str], dict[str, int]] = {}
     for team, owner, month, _, amount in months:
