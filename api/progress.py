@@ -13,6 +13,7 @@ from tqdm import tqdm
 from consumers.logs import log_event
 
 STEP = 1000  # log positions between two updates of the bar (and of the logged progress)
+AFTER_THE_LOG = "log read, writing"
 log = logging.getLogger("salesledger.rebuild")
 
 
@@ -40,7 +41,12 @@ def progress_bar(
                 bar.update(envelope["position"] - reached[0])
                 reached[0] = envelope["position"]
                 logged(reached[0])
+                if total - reached[0] < STEP:
+                    # the log is read; what follows (a rebuild writing a million rows and
+                    # their indexes) takes seconds the count of events cannot show
+                    bar.set_postfix_str(AFTER_THE_LOG)
 
         yield tick
         bar.update(total - reached[0])
+        bar.set_postfix_str("done")
     logged(total, logging.INFO, done=True)
