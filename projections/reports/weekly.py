@@ -106,10 +106,16 @@ def _due(tables: SqlTables, rep: str, week_end: str, at: str) -> list[DueFollowU
     next_end = (datetime.fromisoformat(week_end) + timedelta(days=7)).isoformat()
     planned = "next_follow_up_at >= ? AND next_follow_up_at < ?"
     window = [rep, week_end, next_end]
-    leads, lead_params = rows_at("lead", at, None, f"holder = ? AND {planned}", window)
+    # only the columns shown: every column of both tables, twice each, made a statement the
+    # database parsed and planned for longer than it ran
+    leads, lead_params = rows_at(
+        "lead", at, None, f"holder = ? AND {planned}", window,
+        ("lead_id", "company", "next_follow_up_at"),
+    )  # fmt: skip
     deals, deal_params = rows_at(
-        "opportunity", at, None, f"status = 'open' AND owner = ? AND {planned}", window
-    )
+        "opportunity", at, None, f"status = 'open' AND owner = ? AND {planned}", window,
+        ("opportunity_id", "name", "next_follow_up_at"),
+    )  # fmt: skip
     due = tables.read(
         f"SELECT 'lead', lead_id, company, next_follow_up_at FROM {leads} "
         f"UNION ALL SELECT 'opportunity', opportunity_id, name, next_follow_up_at FROM {deals} "
