@@ -86,6 +86,9 @@ LEAD_HISTORY = Table(
 CLOSED_COLUMNS = ("opportunity_id", "closed_at", "status", "owner", "product_line", "amount",
                   "lead_id", "customer", "opened_at", "lost_stage", "lost_reason", "competitor",
                   "valid_from")  # fmt: skip
+# What the reports of open deals read of a deal as of T (funnel, forecast): all of it in the
+# open versions' index.
+OPEN_COLUMNS = ("owner", "product_line", "stage", "amount", "expected_close")
 OPPORTUNITIES = Table(
     "rm_opportunity", ("opportunity_id",), ("version", "valid_from", *OPPORTUNITY_STATE),
     # closed-won finds a customer's earlier wins through (customer, status, closed_at), lead
@@ -104,14 +107,14 @@ OPPORTUNITIES = Table(
 OPPORTUNITY_HISTORY = Table(
     "rm_opportunity_history", ("opportunity_id", "version"),
     ("valid_from", "valid_to", *OPPORTUNITY_STATE), OPPORTUNITY_INTEGERS,
-    # "open at T" through (status, valid_to); "closed in the period" through the closed
-    # versions' (closed_at, valid_to, …): as of T a report reads only the versions that ended
-    # after T, and only from the index
-    indexes=(("valid_from",), ("status", "valid_to"),
-             ("lead_id", "valid_to", "valid_from", "status")),
-    named_indexes=(("closed",
+    # "open at T" through (status, valid_to, …), covering what the funnel and the forecast
+    # read; "closed in the period" through the closed versions' (status, closed_at, valid_to,
+    # …): as of T a report reads only the versions that ended after T, and only from the index
+    indexes=(("valid_from",), ("lead_id", "valid_to", "valid_from", "status")),
+    named_indexes=(("open", ("status", "valid_to", "valid_from", *OPEN_COLUMNS), ""),
+                   ("closed",
                     ("status", "closed_at", "valid_to", "opportunity_id", *CLOSED_COLUMNS[3:]),
-                    "closed_at IS NOT NULL"),),
+                    "closed_at IS NOT NULL")),
 )  # fmt: skip
 PIPELINES = Table(
     "rm_pipeline", ("pipeline_id",), ("version", "product_line", "stages", "valid_from"),

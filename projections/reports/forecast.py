@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from projections.filters import ReportFilter
+from projections.ledger import OPEN_COLUMNS
 from projections.reports.sql import (
     CENT,
     moment,
@@ -61,7 +62,9 @@ def forecast(
     defined = stages_in_force(tables, at)
     window = _next_months(moment_of.astimezone(UTC).date(), months + 1)
     window, after_window = window[:-1], f"{window[-1]}-01"
-    opportunities, params = rows_at("opportunity", at, where="status = 'open'")
+    opportunities, params = rows_at(
+        "opportunity", at, where="status = 'open'", columns=OPEN_COLUMNS
+    )
     # by close month, in SQL: a day's deals a row each would be thousands of rows to add up
     rows = tables.read(
         f"SELECT owner, product_line, stage, CASE WHEN expected_close < ? THEN 'overdue' "

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from projections.filters import ReportFilter
-from projections.ledger import LEAD_STEP_COUNTS, TIER_RANK, UNHELD_COUNTS
+from projections.ledger import LEAD_STEP_COUNTS, OPEN_COLUMNS, TIER_RANK, UNHELD_COUNTS
 from projections.report_rows import LEAD_STEPS, FunnelReport, FunnelStage, LeadFunnel, PoolLead
 from projections.reports.sql import (
     CENT,
@@ -32,7 +32,9 @@ def funnel(
     (cumulative steps, leads by their current or last holder), as DESIGN.md §2 defines them."""
     at = moment(as_of)
     defined = stages_in_force(tables, at)
-    opportunities, params = rows_at("opportunity", at, where="status = 'open'")
+    opportunities, params = rows_at(
+        "opportunity", at, where="status = 'open'", columns=OPEN_COLUMNS
+    )
     grouped = tables.read(
         f"SELECT owner, product_line, stage, COUNT(*), SUM(amount) FROM {opportunities} "
         "GROUP BY owner, product_line, stage",
