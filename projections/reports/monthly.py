@@ -72,7 +72,7 @@ def monthly_review(
     outcomes = outcome_counts(tables, cut, paths_since, after, filters, teams)
     lost_then = lost(tables, cut, first, after, filters, teams)
     top = max(lost_then.by_stage, key=lambda g: (g.count, g.amount), default=None)
-    lines = targets(tables, first.year, cut, filters, teams)
+    lines = targets(tables, first.year, cut, filters, teams, only_month=month)
     return MonthlyReview(
         month=month,
         as_of=cut.isoformat(),
@@ -81,7 +81,7 @@ def monthly_review(
         most_lost_at=top.group if top else None,
         lost_by_stage=lost_then.by_stage,
         reps=_reps_against_teams(tables, cut, first, after, filters, teams, reps),
-        targets=[line for line in lines if line.period == month],
+        targets=lines,
     )
 
 

@@ -31,9 +31,13 @@ def targets(
     as_of: datetime | None,
     filters: ReportFilter,
     teams: TeamHistory,
+    only_month: str | None = None,
 ) -> list[TargetLine]:
     """Per month, quarter and year: the target in force at `as_of`, what was won by then, and
-    completion. A rep's filter shows their line; a team's, the team and its reps; none, all."""
+    completion. A rep's filter shows their line; a team's, the team and its reps; none, all.
+    With `only_month` (YYYY-MM, of `year`), that month's lines alone (a weekly report's and a
+    monthly review's: a seventeenth of the lines), of the same scopes: those with a target or
+    a win in the year."""
     at = moment(as_of)
     version_rows = tables.read(
         "SELECT MAX(version) FROM rm_target_amount WHERE year = ?"
@@ -70,7 +74,7 @@ def targets(
         if not _visible(scope, name, filters, teams, at):
             continue
         lines += _periods(scope, name, year, target.get((scope, name), {}),
-                          won.get((scope, name), {}))  # fmt: skip
+                          won.get((scope, name), {}), only_month)  # fmt: skip
     return lines
 
 
@@ -91,14 +95,21 @@ def _visible(
 
 
 def _periods(
-    scope: str, name: str, year: int, target: dict[str, int], won: dict[str, int]
+    scope: str,
+    name: str,
+    year: int,
+    target: dict[str, int],
+    won: dict[str, int],
+    only: str | None = None,
 ) -> list[TargetLine]:
-    """The scope's months, quarters and year: sums of the months' cents, each made money
-    once (a report has 17 lines for each of its dozens of scopes)."""
+    """The scope's months, quarters and year (or the `only` one): sums of the months' cents,
+    each made money once (a report has 17 lines for each of its dozens of scopes)."""
     goals = [target.get(m, 0) for m in months_of(year)]
     dones = [won.get(m, 0) for m in months_of(year)]
     lines = []
     for period, first, end in _spans(year):
+        if only is not None and period != only:
+            continue
         goal, done = sum(goals[first:end]), sum(dones[first:end])
         # done / goal in %, from the exact cents: Python rounds an int quotient correctly
         completion = round(done * 100 / goal, 1) if goal else None

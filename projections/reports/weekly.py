@@ -69,8 +69,8 @@ def weekly(
             won, won_amount = won + 1, won_amount + (amount or 0)
     last_day = datetime.fromisoformat(end) - timedelta(days=1)
     month = f"{last_day.year:04d}-{last_day.month:02d}"
-    lines = targets(tables, last_day.year, as_of, ReportFilter(rep=rep), teams)
-    completion = next((x.completion for x in lines if x.period == month), None)
+    lines = targets(tables, last_day.year, as_of, ReportFilter(rep=rep), teams, only_month=month)
+    completion = next((x.completion for x in lines), None)
     return WeeklyReport(
         rep=rep,
         week=week,
