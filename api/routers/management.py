@@ -63,7 +63,7 @@ def _answer(body: dict[str, Any], rows: Callable[[], Rows], accept: str | None) 
         writer.writeheader()
         writer.writerows(table)
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
-    return JSONResponse(json_ready(body))
+    return JSONResponse(body)  # written as it is (see JSONResponse)
 
 
 def _cell(value: Any) -> Any:
