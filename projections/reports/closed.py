@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from projections.reports.sql import (
+    LEAD_SOURCE,
     closed_deals,
     closed_groups,
     moment,
@@ -65,7 +66,7 @@ def _won_deals(tables, as_of, since, until, filters, teams) -> list[dict[str, An
     rows = closed_deals(
         tables, as_of, since, until, ("won",),
         "o.owner, o.product_line, o.amount, o.customer, o.opened_at, o.closed_at, "
-        "l.source, l.captured_at, o.opportunity_id",
+        f"{LEAD_SOURCE}, l.captured_at, o.opportunity_id",
     )  # fmt: skip
     keys = ("owner", "product_line", "amount", "customer", "opened_at", "closed_at", "source",
             "captured_at", "id")  # fmt: skip

@@ -3,6 +3,7 @@ and the pipeline definitions in force."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -216,20 +217,33 @@ def closed_deals(
     columns: str,
 ) -> list[tuple]:
     """Deals closed (won or lost, as `status` says) in [since, until), as they stood at
-    `as_of`, with their lead's source and capture time joined when `columns` name them."""
+    `as_of`, with their lead joined as `l` when `columns` read it (its capture time; its source
+    is LEAD_SOURCE, the source at `as_of`)."""
     opportunities, params = _closed_in_period(as_of, since, until, status)
-    return tables.read(f"SELECT {columns} FROM {opportunities}{_lead_join(columns)}", params)
+    joined = _lead_join(columns)
+    if joined and as_of is None:
+        columns = columns.replace(LEAD_SOURCE, "l.source")  # the lead joined is as it is now
+    statement = f"SELECT {columns} FROM {opportunities}{joined}"
+    return tables.read(_in_dialect(tables, statement, moment(as_of)), params)
 
 
 # A closed deal's lead's source, looked up by the deal (its lead's key): a period's thousand
-# deals cost a thousand index searches. Joined instead, PostgreSQL hashed every lead.
+# deals cost a thousand index searches. Joined instead, PostgreSQL hashed every lead. A
+# statement names it so; _in_dialect puts the database's form as of the moment in its place.
 LEAD_SOURCE = "(SELECT l.source FROM rm_lead l WHERE l.lead_id = o.lead_id)"
-# SQLite searches the lead's unique key and then reads the whole wide row (4 µs a deal); told
-# to, it reads the source from the lead's (lead_id, source, …) index alone, as PostgreSQL
-# chooses to by itself. (Joined, SQLite chooses that index by itself.)
-_LEAD_SOURCE_SQLITE = LEAD_SOURCE.replace(
-    "rm_lead l", f"rm_lead l INDEXED BY {LEADS.index_name(LEAD_KEYED)}"
+# As of T, the source then (a correction since must not change a past answer): the current
+# row's when the lead has not changed since T — nearly always, and read from the same index —
+# else the version in force at T. {at} is the moment, as a literal (see _at_literal).
+_LEAD_SOURCE_AT = (
+    "COALESCE((SELECT l.source FROM rm_lead l WHERE l.lead_id = o.lead_id"
+    " AND l.valid_from <= {at}), (SELECT h.source FROM rm_lead_history h"
+    " WHERE h.lead_id = o.lead_id AND h.valid_from <= {at} AND h.valid_to > {at}))"
 )
+# SQLite searches the lead's unique key and then reads the whole wide row (4 µs a deal); told
+# to, it reads the source from the lead's (lead_id, source, …, valid_from) index alone, as
+# PostgreSQL chooses to by itself. (Joined, SQLite chooses that index by itself.)
+_SQLITE_LEAD = f"rm_lead l INDEXED BY {LEADS.index_name(LEAD_KEYED)}"
+_ISO_MOMENT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+[+-][0-9]{2}:[0-9]{2}$")
 
 
 def _lead_join(columns: str) -> str:
@@ -319,14 +333,14 @@ def _counted(
         # a past moment's rows (a union of the current and the history's) costs the database
         # more than counting the bare rows here, tuple by tuple in C.
         statement = f"SELECT {columns} FROM {opportunities}{joined}{by_source}"
-        rows = tables.read(_in_dialect(tables, statement), params)
+        rows = tables.read(_in_dialect(tables, statement, moment(as_of)), params)
         return [(*group_values, deals, None) for group_values, deals in Counter(rows).items()]
     ordinals = ", ".join(str(n) for n in range(1, len(group) + 1))
     statement = (
         f"SELECT {columns}, COUNT(*), SUM(o.amount) FROM {opportunities}{joined}{by_source} "
         f"GROUP BY {ordinals}"
     )
-    return tables.read(_in_dialect(tables, statement), params)
+    return tables.read(_in_dialect(tables, statement, moment(as_of)), params)
 
 
 def listed(tables: SqlTables, column: str) -> str:
@@ -337,8 +351,18 @@ def listed(tables: SqlTables, column: str) -> str:
     return f"group_concat({column}, ',')"
 
 
-def _in_dialect(tables: SqlTables, statement: str) -> str:
-    """The statement with its lead-source lookups in the database's best form."""
-    if tables.db.is_postgres:
-        return statement
-    return statement.replace(LEAD_SOURCE, _LEAD_SOURCE_SQLITE)
+def _in_dialect(tables: SqlTables, statement: str, at: str | None) -> str:
+    """The statement with its lead-source lookups as of `at` (now when None), in the
+    database's best form."""
+    source = LEAD_SOURCE if at is None else _LEAD_SOURCE_AT.format(at=_at_literal(at))
+    if not tables.db.is_postgres:
+        source = source.replace("rm_lead l", _SQLITE_LEAD)
+    return statement.replace(LEAD_SOURCE, source)
+
+
+def _at_literal(at: str) -> str:
+    """A moment as an SQL literal: the text of a parsed time (moment()), refused otherwise,
+    so that a lookup repeated in a statement needs no parameters of its own."""
+    if not _ISO_MOMENT.match(at):
+        raise ValueError(f"not a moment: {at!r}")
+    return f"'{at}'"

@@ -26,7 +26,8 @@ from tests.conftest import MONDAY
 
 REPS = ("ryan", "rita", "will")
 STAGES = ("contact", "needs", "proposal", "negotiation")
-LEAD_COMMANDS = ("claim", "score", "follow_up", "release", "qualify", "convert")
+LEAD_COMMANDS = ("claim", "score", "follow_up", "release", "qualify", "convert", "correct")
+SOURCES = ("web", "fair", "referral")
 
 operation = st.one_of(
     st.tuples(st.just("capture"), st.sampled_from(REPS)),
@@ -36,6 +37,7 @@ operation = st.one_of(
     st.tuples(st.just("release"), st.integers(0, 9)),
     st.tuples(st.just("qualify"), st.integers(0, 9)),
     st.tuples(st.just("convert"), st.integers(0, 9), st.integers(0, 500_000)),
+    st.tuples(st.just("correct"), st.integers(0, 9), st.sampled_from(SOURCES)),
     st.tuples(st.just("open"), st.sampled_from(REPS), st.integers(0, 500_000)),
     st.tuples(st.just("move"), st.integers(0, 9), st.sampled_from(STAGES)),
     st.tuples(st.just("win"), st.integers(0, 9)),
@@ -130,6 +132,8 @@ def run(app: SalesPipeline, ops, follower: StoreFollower, snapshot=None) -> None
                     app.release_lead(ctx, lead, reason="r")
                 elif kind == "qualify":
                     app.qualify_lead(ctx, lead)
+                elif kind == "correct":  # the lead's source, at any step (after a win too)
+                    app.correct_lead_details(ctx, lead, {"source": op[2]})
                 else:
                     opps.append(
                         app.convert_lead(

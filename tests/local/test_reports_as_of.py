@@ -88,3 +88,29 @@ def test_every_report_as_of_a_moment_equals_the_report_shown_live_then(ops):
         assert every_report(tables, moment, moment) == live
     store.db.close()
     app.close()
+
+
+def test_a_source_corrected_after_the_win_leaves_the_past_reports_as_they_were():
+    """Win rate and closed-won count a deal by its lead's source: as of a moment before the
+    correction, by the source then; live, by the corrected one."""
+    app = open_pipeline(claim_limit=3)
+    store = SqlDocStore(Database.sqlite(":memory:"))
+    follower = StoreFollower(app, store, all_projections(), publish=lambda e: e, batch_size=7)
+    tables = store.tables["ledger"]
+    shown: dict = {}
+    # the fourth lead and deal, after the prelude's three of each (see run)
+    won_from_the_web = [("capture", "ryan"), ("claim", "ryan", 3), ("convert", 3, 40_000),
+                        ("win", 3), ("wait_hours", 2), ("snapshot",)]  # fmt: skip
+    then_corrected = [("wait_hours", 3), ("correct", 3, "fair"), ("snapshot",)]
+    run(app, [*won_from_the_web, *then_corrected], follower,
+        snapshot=lambda now: shown.update({now: every_report(tables, None, now)}))  # fmt: skip
+    before, after = sorted(shown)
+    everyone = ("win_rate", ReportFilter())
+    assert [r["group"] for r in shown[before][everyone]["by_source"]] == ["web"]
+    assert [r["group"] for r in shown[after][everyone]["by_source"]] == ["fair"]
+    closed_won = ("closed_won", ReportFilter())
+    assert [r["group"] for r in shown[before][closed_won]["by_source"]] == ["web"]
+    assert every_report(tables, before, before) == shown[before]
+    assert every_report(tables, after, after) == shown[after]
+    store.db.close()
+    app.close()
