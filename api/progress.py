@@ -23,7 +23,8 @@ def progress_bar(
 ) -> Iterator[Callable[[dict[str, Any]], None]]:
     """Yields a callback to give each envelope read; the bar counts log positions up to
     `total` (the store's last position). With `rebuilding` (the read models' names), each
-    step is logged as `rebuild.progress` too: at debug level, its start and end at info."""
+    step is logged as `rebuild.progress` too: at debug level, its start and end at info; and
+    the bar says when the log is read and the read models are being written."""
     read_models = ",".join(rebuilding or ())
 
     def logged(position: int, level: int = logging.DEBUG, **more: Any) -> None:
@@ -41,7 +42,7 @@ def progress_bar(
                 bar.update(envelope["position"] - reached[0])
                 reached[0] = envelope["position"]
                 logged(reached[0])
-                if total - reached[0] < STEP:
+                if rebuilding and total - reached[0] < STEP:
                     # the log is read; what follows (a rebuild writing a million rows and
                     # their indexes) takes seconds the count of events cannot show
                     bar.set_postfix_str(AFTER_THE_LOG)
