@@ -169,6 +169,9 @@ class OpportunityOpened(Data):
     expected_close: date
     stage: str
     lead_id: UUID | None = None
+    lead_source: str | None = Field(
+        None, description="the lead's source when it was converted (absent before 2026-12)"
+    )
 
 
 class OpportunityStageChanged(Data):
@@ -206,6 +209,13 @@ class OpportunityLost(Data):
 
 class OpportunityReopened(Data):
     stage: str
+
+
+class OpportunityLeadSourceCorrected(Data):
+    """The source of the deal's lead was corrected (LeadDetailsCorrected, same commit): the
+    deal counts for this source from now on."""
+
+    lead_source: str
 
 
 class Stage(BaseModel):
@@ -303,6 +313,7 @@ DATA_MODELS: dict[str, type[Data]] = {
         LeadConverted, LeadDetailsCorrected, OpportunityOpened, OpportunityStageChanged,
         OpportunityAmountChanged, OpportunityCloseDateChanged, OpportunityReassigned,
         OpportunityFollowedUp, OpportunityWon, OpportunityLost, OpportunityReopened,
+        OpportunityLeadSourceCorrected,
         PipelineDefined, TargetSet, RepMovedToTeam, LeadReturnWarned, RulesChanged,
         AlertRaised, AlertAcknowledged, LeadContactOverdue, LeadContactErased,
     )

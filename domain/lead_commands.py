@@ -293,9 +293,14 @@ class LeadCommands(RuleCommands, PipelineCommands):
         *,
         expected_version: int | None = None,
     ) -> CommandResult:
-        return self._change_lead(
-            ctx, lead_id, expected_version, Lead.correct_details, changes, self.vault
-        )
+        lead = self._get_lead(lead_id, expected_version)
+        lead.correct_details(ctx, changes, self.vault)
+        if "source" not in changes or lead.opportunity_id is None:
+            return self._save(lead)
+        # the deal it became counts for its source: corrected with it, in the same commit
+        deal = self._get_expecting(Opportunity, lead.opportunity_id, None)
+        deal.correct_lead_source(ctx, lead.source)
+        return self._save(lead, deal)
 
     @command
     def convert_lead(
@@ -324,6 +329,9 @@ class LeadCommands(RuleCommands, PipelineCommands):
             product_line=product_line,
             expected_close=expected_close,
             lead_id=lead.id,
+            # kept on the deal, and corrected with the lead (which knows it as its
+            # opportunity_id); a deal opened with a lead's id but not from it keeps none
+            lead_source=lead.source,
             opportunity_id=uuid4(),
         )
         lead.convert(ctx, opportunity_id=opportunity.id)

@@ -35,6 +35,9 @@ class Opportunity(SalesAggregate):
         expected_close: date
         stage: str
         lead_id: UUID | None
+        # the lead's source when it was converted (events stored before it lack it): a deal's
+        # reports by source read it here, not from the lead, deal by deal
+        lead_source: str | None = None
 
         def apply(self, opp: Opportunity) -> None:
             opp.name = self.name
@@ -48,6 +51,7 @@ class Opportunity(SalesAggregate):
             opp.last_open_stage = self.stage
             opp.stage_entered_at = self.timestamp
             opp.lead_id = self.lead_id
+            opp.lead_source = self.lead_source
             opp.status = OpportunityStatus.OPEN
             opp.lost_reason = None
             opp.competitor = None
@@ -119,6 +123,15 @@ class Opportunity(SalesAggregate):
             opp.competitor = self.competitor
             opp.closed_at = self.timestamp
 
+    class LeadSourceCorrected(SalesAggregate.Event):
+        """The source of the lead the deal came from was corrected (open or closed, a deal
+        counts for its lead's source from then on)."""
+
+        lead_source: str
+
+        def apply(self, opp: Opportunity) -> None:
+            opp.lead_source = self.lead_source
+
     class Reopened(SalesAggregate.Event):
         stage: str
 
@@ -143,6 +156,7 @@ class Opportunity(SalesAggregate):
         last_open_stage: str
         stage_entered_at: datetime
         lead_id: UUID | None
+        lead_source: str | None
         status: OpportunityStatus
         lost_reason: str | None
         competitor: str | None
@@ -167,6 +181,7 @@ class Opportunity(SalesAggregate):
         product_line: str,
         expected_close: date,
         lead_id: UUID | None = None,
+        lead_source: str | None = None,
         opportunity_id: UUID | None = None,
     ) -> Opportunity:
         require_non_negative(amount, "amount")
@@ -183,6 +198,7 @@ class Opportunity(SalesAggregate):
             expected_close=expected_close,
             stage=stages.first.key,
             lead_id=lead_id,
+            lead_source=lead_source,
         )
 
     def move_to_stage(self, ctx: CommandContext, stages: StageModel, *, stage: str) -> None:
@@ -241,6 +257,14 @@ class Opportunity(SalesAggregate):
             reason=require_text(reason, "reason"),
             competitor=competitor,
         )
+
+    def correct_lead_source(self, ctx: CommandContext, source: str) -> None:
+        """Its lead's source, corrected on the lead: a closed deal takes it too (its win or
+        loss counts for the right source), a deal without a lead has none to correct."""
+        if self.lead_id is None:
+            raise InvalidValue("the opportunity was not converted from a lead", field="source")
+        if source != self.lead_source:
+            self._record(self.LeadSourceCorrected, ctx, lead_source=require_text(source, "source"))
 
     def reopen(self, ctx: CommandContext, stages: StageModel) -> None:
         """Back to the open stage it left, or the first stage if its pipeline no longer has it."""

@@ -58,6 +58,7 @@ PUBLIC_TYPES: dict[type[SalesAggregate.Event], str] = {
     Opportunity.Won: "OpportunityWon",
     Opportunity.Lost: "OpportunityLost",
     Opportunity.Reopened: "OpportunityReopened",
+    Opportunity.LeadSourceCorrected: "OpportunityLeadSourceCorrected",
     Pipeline.Defined: "PipelineDefined",
     Pipeline.Redefined: "PipelineDefined",
     SalesTarget.Set: "TargetSet",

@@ -30,7 +30,7 @@ from projections.tables import COUNT, Key, Row, Table, TableState, Tally
 
 # Raise it with any change to the tables or to what the fold puts in them: a deployment that
 # starts on tables of an older version rebuilds them from the store.
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 # The pool's order of tiers, as the pool's index and its queries write it (word for word: the
 # planner matches an indexed expression by its text).
 TIER_RANK = "CASE tier WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
@@ -46,7 +46,7 @@ LEAD_INTEGERS = frozenset({"version", "score", "first_contact_within_sla"})
 OPPORTUNITY_STATE = (
     "name", "customer", "owner", "product_line", "stage", "amount", "currency",
     "expected_close", "status", "lead_id", "opened_at", "closed_at", "lost_stage",
-    "lost_reason", "competitor", "next_follow_up_at", "stage_since",
+    "lost_reason", "competitor", "next_follow_up_at", "stage_since", "lead_source",
 )  # fmt: skip
 OPPORTUNITY_INTEGERS = frozenset({"version", "amount"})
 
@@ -84,8 +84,8 @@ LEAD_HISTORY = Table(
 # What the reports of closed deals read of a deal (win rate, closed-won, lost, sales cycle):
 # all of it in the closed deals' indexes, so a period's deals are read from those alone.
 CLOSED_COLUMNS = ("opportunity_id", "closed_at", "status", "owner", "product_line", "amount",
-                  "lead_id", "customer", "opened_at", "lost_stage", "lost_reason", "competitor",
-                  "valid_from")  # fmt: skip
+                  "lead_id", "lead_source", "customer", "opened_at", "lost_stage", "lost_reason",
+                  "competitor", "valid_from")  # fmt: skip
 # What the reports of open deals read of a deal as of T (funnel, forecast): all of it in the
 # open versions' index.
 OPEN_COLUMNS = ("owner", "product_line", "stage", "amount", "expected_close")
@@ -224,6 +224,8 @@ class LedgerProjection:
             "OpportunityWon": self._opportunity(_won),
             "OpportunityLost": self._opportunity(_lost),
             "OpportunityReopened": self._opportunity(_reopened),
+            # the deal's attribution changes with its lead's: no sales activity
+            "OpportunityLeadSourceCorrected": self._opportunity(_set("lead_source"), fact=False),
             "PipelineDefined": self._pipeline_defined,
             "TargetSet": _target_set,
             "RepMovedToTeam": _moved_to_team,
@@ -340,6 +342,7 @@ class LedgerProjection:
             expected_close=data["expected_close"],
             status="open",
             lead_id=data.get("lead_id"),
+            lead_source=data.get("lead_source"),
             opened_at=at,
             stage_since=at,
         )
@@ -349,7 +352,9 @@ class LedgerProjection:
             product_line=row["product_line"],
         )  # fmt: skip
 
-    def _opportunity(self, change: Change) -> Callable[[TableState, Envelope], None]:
+    def _opportunity(
+        self, change: Change, fact: bool = True
+    ) -> Callable[[TableState, Envelope], None]:
         def handle(state: TableState, envelope: Envelope) -> None:
             before = state.get(OPPORTUNITIES, (envelope["aggregate_id"],))
             if before is None:
@@ -357,6 +362,8 @@ class LedgerProjection:
             row = dict(before)
             change(row, envelope)
             _record(state, OPPORTUNITIES, OPPORTUNITY_HISTORY, before, row, envelope)
+            if not fact:
+                return
             data = envelope["data"]
             _fact(
                 state,

@@ -130,6 +130,7 @@ def every_kind_of_event(app: SalesPipeline, ryan, maria, clock) -> None:
     app.reactivate_lead(maria(), lead)
     app.qualify_lead(ryan(), lead)
     app.convert_lead(ryan(), lead, name="d", amount=Decimal(2), expected_close=date(2027, 1, 1))
+    app.correct_lead_details(ryan(), lead, {"source": "fair"})  # its deal's source too
     other = capture(app, ryan())
     app.disqualify_lead(ryan(), other, reason="spam")
     opp = app.open_opportunity(

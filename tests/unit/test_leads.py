@@ -15,7 +15,7 @@ from domain.leads import (
 from domain.scoring import Authority
 from domain.service import VersionConflict
 from store.log_reader import all_envelopes
-from tests.builders import capture
+from tests.builders import capture, convert_and_move
 
 
 def test_captured_lead_sits_in_the_pool_unheld(app, ryan):
@@ -226,3 +226,37 @@ def test_every_event_records_the_acting_user_and_correlation_id(app, ryan, maria
     events = [e for e in all_envelopes(app) if e["aggregate_id"] == str(lead_id)]
     assert [e["actor"] for e in events] == ["maria", "ryan"]
     assert all(e["correlation_id"] for e in events)
+
+
+def test_a_converted_deal_carries_its_leads_source(app, ryan):
+    lead_id = capture(app, ryan(), source="fair")
+    app.claim_lead(ryan(), lead_id)
+    deal = convert_and_move(app, ryan(), lead_id)
+    assert app.get_opportunity(deal).lead_source == "fair"
+    opened = next(e for e in all_envelopes(app) if e["type"] == "OpportunityOpened")
+    assert opened["data"]["lead_source"] == "fair"
+
+
+def test_correcting_a_converted_leads_source_corrects_its_won_deal_in_the_same_commit(app, ryan):
+    lead_id = capture(app, ryan(), source="fair")
+    app.claim_lead(ryan(), lead_id)
+    deal = convert_and_move(app, ryan(), lead_id)
+    app.win_opportunity(ryan(), deal)
+    app.correct_lead_details(ryan(), lead_id, {"source": "referral", "company": "ACME Ltd"})
+    assert app.get_opportunity(deal).lead_source == "referral"
+    last_two = list(all_envelopes(app))[-2:]
+    assert [e["type"] for e in last_two] == [
+        "LeadDetailsCorrected",
+        "OpportunityLeadSourceCorrected",
+    ]
+    assert last_two[1]["data"] == {"lead_source": "referral"}
+    assert last_two[0]["position"] + 1 == last_two[1]["position"]
+
+
+def test_correcting_other_details_of_a_converted_lead_leaves_its_deal_alone(app, ryan):
+    lead_id = capture(app, ryan())
+    app.claim_lead(ryan(), lead_id)
+    deal = convert_and_move(app, ryan(), lead_id)
+    version = app.get_opportunity(deal).version
+    app.correct_lead_details(ryan(), lead_id, {"company": "ACME Ltd"})
+    assert app.get_opportunity(deal).version == version

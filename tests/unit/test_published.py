@@ -89,5 +89,6 @@ def test_published_types_are_exactly_the_event_catalog_v1():
         "AlertRaised", "AlertAcknowledged",  # added with automation, on <prefix>.alert.v1
         "LeadContactOverdue",  # added with automation (first-contact SLA)
         "LeadContactErased",  # added with the right to erasure
+        "OpportunityLeadSourceCorrected",  # added with the deal's lead source (reports by source)
     }  # fmt: skip
     assert set(PUBLIC_TYPES.values()) == catalog_v1
