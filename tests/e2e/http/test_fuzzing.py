@@ -8,10 +8,10 @@ document.)
 
 A few rules of the API are not a single field's, so no JSON Schema can say them; the README
 documents them, and `honour_rules_across_fields` makes a valid request keep them: a period's
-`since` before its `until`, a `version` or an `as_of` but not both, a user named who exists, a
-year's target given in full by an admin, a week a year has, unique stage keys and rule names,
-a fresh Idempotency-Key per request. What each refusal answers when they are broken is tested
-on its own elsewhere."""
+`since` before its `until` (now, where a period ends now by default), a `version` or an
+`as_of` but not both, a user named who exists, a year's target given in full by an admin, a
+week a year has, unique stage keys and rule names, a fresh Idempotency-Key per request. What
+each refusal answers when they are broken is tested on its own elsewhere."""
 
 from __future__ import annotations
 
@@ -69,6 +69,8 @@ def honour_rules_across_fields(case) -> None:
         query["since"], query["until"] = query["until"], query["since"]
         if query["since"] == query["until"]:
             del query["until"]
+    if _ends_now_before_it_begins(query):
+        del query["since"]
     if _both_given(query, "version", "as_of"):
         del query["as_of"]
     if case.path == "/reports/weekly":
@@ -131,12 +133,20 @@ def with_a_fresh_idempotency_key(case) -> None:
     USED_KEYS.add(headers[name])
 
 
+def _ends_now_before_it_begins(query: dict) -> bool:
+    """A period given its `since` alone, in the future: it ends now where `until` defaults to
+    now (pipeline movement)."""
+    since, until = query.get("since"), query.get("until")
+    return since is not None and until is None and _moment(since) >= datetime.now(UTC)
+
+
 def _both_given(query: dict, first: str, second: str) -> bool:
     return query.get(first) is not None and query.get(second) is not None
 
 
 def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _a_week_the_year_has(week: str | None) -> str | None:
