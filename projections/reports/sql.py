@@ -332,16 +332,19 @@ def _counted(
     if source is not None:
         by_source, source_params = f" WHERE {LEAD_SOURCE} = ?", [source]
     params = [*group_params, *from_params, *source_params]
-    if not amounts:
-        # Where the groups are nearly as many as the deals (rep × line × source), grouping
-        # a past moment's rows (a union of the current and the history's) costs the database
-        # more than counting the bare rows here, tuple by tuple in C.
+    if not amounts and not tables.db.is_postgres:
+        # Where the groups are nearly as many as the deals (rep × line × source), SQLite
+        # sorts to group (a past moment's rows, a union of the current and the history's,
+        # 2.4 -> 3.8 ms at the quarter size): counted here instead, tuple by tuple in C.
+        # PostgreSQL hashes them, and sends a fifth of the rows (win rate as of a month
+        # back 4.2 -> 3.2 ms, live 2.3 -> 2.0).
         statement = f"SELECT {columns} FROM {opportunities}{joined}{by_source}"
         rows = tables.read(_in_dialect(tables, statement, moment(as_of)), params)
         return [(*group_values, deals, None) for group_values, deals in Counter(rows).items()]
     ordinals = ", ".join(str(n) for n in range(1, len(group) + 1))
+    amount = "SUM(o.amount)" if amounts else "NULL"
     statement = (
-        f"SELECT {columns}, COUNT(*), SUM(o.amount) FROM {opportunities}{joined}{by_source} "
+        f"SELECT {columns}, COUNT(*), {amount} FROM {opportunities}{joined}{by_source} "
         f"GROUP BY {ordinals}"
     )
     return tables.read(_in_dialect(tables, statement, moment(as_of)), params)
