@@ -187,9 +187,13 @@ def _turned(tables: SqlTables, ranks, facts: _Facts, start: str | None) -> list[
     from_rank, from_values = rank_sql(ranks, "product_line", "from_stage", "from_stage_at")
     where, values = facts.of((MOVED_KIND, REOPENED_KIND))
     begun = "" if start is None else " AND from_stage_at >= ?"
+    # A CASE, not an OR: given `kind = ? OR (… from_stage_at >= ?)`, PostgreSQL (reading with
+    # random_page_cost 1.1, and taking the period's bounds for independent) ORed two ranges of
+    # the facts' index into a bitmap and read a thousand table pages: 1.5–2.3 ms, 18 with a
+    # cold cache, against 0.7 from the index alone. SQLite reads the same index either way.
     rows = tables.read(
         f"SELECT DISTINCT aggregate_id FROM rm_activity WHERE {where} "
-        f"AND (kind = ? OR (NOT {to_rank} > {from_rank}{begun}))",
+        f"AND CASE WHEN kind = ? THEN TRUE ELSE NOT {to_rank} > {from_rank}{begun} END",
         [*values, REOPENED_KIND, *to_values, *from_values, *([] if start is None else [start])],
     )
     return sorted(deal for (deal,) in rows)
