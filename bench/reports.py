@@ -67,6 +67,11 @@ def params_of(report: str, at: datetime, live: bool) -> dict[str, str]:
     if report == "pipeline-movement":
         return {"since": (at - timedelta(days=MOVEMENT_DAYS)).isoformat(), "until": at.isoformat()}
     params = {} if live else {"as_of": at.isoformat()}
+    if live and report == "monthly-review":
+        # The review is the month as it stood at min(month end, as_of or now): live at `at` is
+        # as_of=`at`. Without it the server's clock, years before the seeded log, cut the
+        # month at today and the review read nothing.
+        params["as_of"] = at.isoformat()
     if live and report in PERIOD_REPORTS:
         params["since"] = (at - DEFAULT_PERIOD).isoformat()
     if report in ("rep-activity", "weekly"):
