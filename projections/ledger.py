@@ -50,9 +50,9 @@ OPPORTUNITY_STATE = (
 )  # fmt: skip
 OPPORTUNITY_INTEGERS = frozenset({"version", "amount"})
 
-# What the closed deals' reports read of a deal's lead (its source, when it was captured),
-# read by the lead's key from this index alone instead of the lead's wide row (a period's
-# thousand deals: a thousand lookups).
+# What the closed deals' reports read of a deal's lead (when it was captured; its source, for
+# deals opened before they kept it, and as of T), read by the lead's key from this index
+# alone instead of the lead's wide row (a period's thousand deals: a thousand lookups).
 LEAD_KEYED = ("lead_id", "source", "captured_at", "valid_from")
 LEADS = Table(
     "rm_lead", ("lead_id",), ("version", "valid_from", *LEAD_STATE), LEAD_INTEGERS,
