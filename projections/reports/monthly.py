@@ -13,7 +13,7 @@ from projections.filters import ReportFilter
 from projections.reports.closed import GroupAmount, lost
 from projections.reports.conversion import outcome_counts
 from projections.reports.sql import CENT, closed_deals, money, month_start, rate
-from projections.reports.targets import TargetLine, targets
+from projections.reports.targets import TargetLine, targets, won_by_rep_and_month
 from projections.table_store import SqlTables
 from projections.teams import TeamHistory
 
@@ -72,7 +72,12 @@ def monthly_review(
     outcomes = outcome_counts(tables, cut, paths_since, after, filters, teams)
     lost_then = lost(tables, cut, first, after, filters, teams)
     top = max(lost_then.by_stage, key=lambda g: (g.count, g.amount), default=None)
-    lines = targets(tables, first.year, cut, filters, teams, only_month=month)
+    wins = won_by_rep_and_month(tables, first.year, cut, filters.rep, teams, month)
+    lines = targets(tables, first.year, cut, filters, teams, only_month=month, wins=wins)
+    if filters.rep is None and filters.product_line is None:
+        won = _won_in_month(wins, month)  # the targets' count of the year's wins has them
+    else:  # a rep's line is against their team's average, of every win; a line's, its deals'
+        won = _won_by_rep(tables, cut, first, after, filters, teams)
     return MonthlyReview(
         month=month,
         as_of=cut.isoformat(),
@@ -80,7 +85,7 @@ def monthly_review(
         paths=_paths(outcomes),
         most_lost_at=top.group if top else None,
         lost_by_stage=lost_then.by_stage,
-        reps=_reps_against_teams(tables, cut, first, after, filters, teams, reps),
+        reps=_reps_against_teams(won, cut, filters, teams, reps),
         targets=lines,
     )
 
@@ -98,7 +103,19 @@ def _best_first(path: ConversionPath) -> tuple:
             str(path.first_contact_within_sla))  # fmt: skip
 
 
-def _reps_against_teams(tables, cut, first, after, filters, teams, reps) -> list[RepAgainstTeam]:
+def _won_in_month(wins: list[tuple], month: str) -> dict[tuple[str, str | None], list[int]]:
+    """The month's (deals, cents) by owner and team at close, of `won_by_rep_and_month`'s."""
+    won: dict[tuple[str, str | None], list[int]] = {}
+    for team, owner, in_month, deals, amount in wins:
+        if in_month == month:
+            tally = won.setdefault((owner, team), [0, 0])
+            tally[0] += int(deals)
+            tally[1] += int(amount or 0)
+    return won
+
+
+def _won_by_rep(tables, cut, first, after, filters, teams) -> dict[tuple[str, str | None], list]:
+    """The month's (deals, cents) by owner and team at close, of the filter's product line."""
     deals = closed_deals(tables, cut, first, after, ("won",),
                          "o.owner, o.product_line, o.amount, o.closed_at")  # fmt: skip
     won: dict[tuple[str, str | None], list[int]] = {}
@@ -108,6 +125,10 @@ def _reps_against_teams(tables, cut, first, after, filters, teams, reps) -> list
         tally = won.setdefault((owner, teams.team_of(owner, closed_at)), [0, 0])
         tally[0] += 1
         tally[1] += amount or 0
+    return won
+
+
+def _reps_against_teams(won, cut, filters, teams, reps) -> list[RepAgainstTeam]:
     at_end = cut.isoformat()
     average: dict[str | None, Decimal] = {}
     for team in {team for _, team in won}:

@@ -32,12 +32,13 @@ def targets(
     filters: ReportFilter,
     teams: TeamHistory,
     only_month: str | None = None,
+    wins: list[tuple] | None = None,
 ) -> list[TargetLine]:
     """Per month, quarter and year: the target in force at `as_of`, what was won by then, and
     completion. A rep's filter shows their line; a team's, the team and its reps; none, all.
     With `only_month` (YYYY-MM, of `year`), that month's lines alone (a weekly report's and a
     monthly review's: a seventeenth of the lines), of the same scopes: those with a target or
-    a win in the year."""
+    a win in the year. `wins` are `won_by_rep_and_month`'s rows when the caller has them."""
     at = moment(as_of)
     version_rows = tables.read(
         "SELECT MAX(version) FROM rm_target_amount WHERE year = ?"
@@ -53,18 +54,10 @@ def targets(
             [year, version],
         ):
             target.setdefault((scope, name), {})[month] = amount
-    # by rep and month, counted by the database; a win counts for the team its owner was in
-    # when it closed (the close time is kept apart only for reps who changed teams). A rep's
-    # filter shows the rep's line alone (their weekly report asks for it): their wins alone
-    # are read. A team's line counts wins by the team at close, its reps' lines by the rep:
-    # every win is read for it.
-    counted = ReportFilter(rep=filters.rep)
-    months = closed_groups(
-        tables, as_of, datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC),
-        ("won",), ["o.owner", "substr(o.closed_at, 1, 7)"], counted, teams, with_team=True,
-    )  # fmt: skip
+    if wins is None:
+        wins = won_by_rep_and_month(tables, year, as_of, filters.rep, teams, only_month)
     won: dict[tuple[str, str], dict[str, int]] = {}
-    for team, owner, month, _, amount in months:
+    for team, owner, month, _, amount in wins:
         for key in (("company", ""), ("team", team or ""), ("rep", owner)):
             if key[1] or key[0] == "company":
                 cell = won.setdefault(key, {})
@@ -76,6 +69,40 @@ def targets(
         lines += _periods(scope, name, year, target.get((scope, name), {}),
                           won.get((scope, name), {}), only_month)  # fmt: skip
     return lines
+
+
+def won_by_rep_and_month(
+    tables: SqlTables,
+    year: int,
+    as_of: datetime | None,
+    rep: str | None,
+    teams: TeamHistory,
+    only_month: str | None = None,
+) -> list[tuple]:
+    """The deals won in `year` (as of `as_of`) counted by the database: a row per team at
+    close, owner and month (team, owner, month, deals, cents); with `only_month`, every other
+    month's wins are one group of month None. A win counts for the team its owner was in when
+    it closed (the close time is kept apart only for reps who changed teams). `rep` reads
+    that rep's wins alone (their line is all they see); a team's line needs every win."""
+    return list(
+        closed_groups(
+            tables, as_of, datetime(year, 1, 1, tzinfo=UTC),
+            datetime(year + 1, 1, 1, tzinfo=UTC), ("won",),
+            ["o.owner", _month_of_close(year, only_month)], ReportFilter(rep=rep), teams,
+            with_team=True,
+        )
+    )  # fmt: skip
+
+
+def _month_of_close(year: int, only: str | None) -> str:
+    """The won deals' grouping by month: every month's, or `only` that one's and one group of
+    the rest (whose scopes must have a line, with nothing won that month) — a review's year of
+    wins is a few rows a rep, not twelve, made Python objects."""
+    if only is None:
+        return "substr(o.closed_at, 1, 7)"
+    if only not in months_of(year):  # it becomes a literal of the statement: a known month
+        raise ValueError(f"{only!r} is not a month of {year}")
+    return f"CASE WHEN substr(o.closed_at, 1, 7) = '{only}' THEN '{only}' END"
 
 
 def _order(key: tuple[str, str]) -> tuple[int, str]:
