@@ -96,14 +96,18 @@ class Tally:
     """How many current rows of an aggregate's table there are by a few of their columns (the
     tally table's key), among the rows `counts` accepts: kept as the rows change, so that a
     report reads a few groups instead of counting every row. NULL in a group column is kept
-    as '' (key columns are NOT NULL)."""
+    as '' (key columns are NOT NULL). `group` makes a row's key when it is not the row's own
+    columns (a month of a time, a flag of a status)."""
 
     table: Table
     counts: Callable[[Row], bool] = lambda row: True
+    group: Callable[[Row], Key] | None = None
 
     def group_of(self, row: Row | None) -> Key | None:
         if row is None or not self.counts(row):
             return None
+        if self.group is not None:
+            return self.group(row)
         return tuple("" if row[c] is None else row[c] for c in self.table.key)
 
     def recount(self, state: TableState, before: Row | None, after: Row | None) -> None:

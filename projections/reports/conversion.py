@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from projections.filters import ReportFilter
+from projections.ledger import CAPTURE_GROUP, LEAD_CAPTURE_COUNTS
 from projections.reports.sql import (
     moment,
     period,
@@ -86,6 +87,67 @@ def outcome_counts(
         for i, n in enumerate(cells):
             cell[i] += int(n)
     return counts
+
+
+def month_outcome_counts(
+    tables: SqlTables,
+    as_of: datetime,
+    first: datetime,
+    after: datetime,
+    filters: ReportFilter,
+    teams: TeamHistory,
+) -> dict[tuple[str, bool | None], list[int]]:
+    """`outcome_counts` of the leads captured in whole months, [first, after) (month starts,
+    UTC), as things stood at `as_of`: from the counts the fold keeps by capture month, less
+    the leads changed since `as_of` and plus their versions then, with the won leads found
+    from their deals — a few dozen rows and the period's wins, where counting each lead read
+    thousands (the monthly review's three months: 3,800 leads, 5.6 ms in SQLite). A rep's or
+    team's leads are picked one by one, as `outcome_counts` does."""
+    if filters.rep or filters.team:
+        return outcome_counts(tables, as_of, first, after, filters, teams)
+    rows = tables.read(*_month_counts(moment(as_of), first, after, tables.db.is_postgres))
+    counts: dict[tuple[str, bool | None], list[int]] = {}
+    for source, within, leads, converted, won in rows:
+        if int(leads):
+            key = (source or None, None if within == -1 else within == 1)
+            counts[key] = [int(leads), int(converted), int(won)]
+    return counts
+
+
+def _month_counts(at: str, first: datetime, after: datetime, postgres: bool) -> tuple[str, list]:
+    """month_outcome_counts' statement: (source, within the SLA, leads, converted, won) by
+    source and first contact within the SLA (-1: none) — CAPTURE_GROUP's columns."""
+    source, within, converted = (column.format(alias="{alias}") for column in CAPTURE_GROUP[1:])
+    grouped = f"{source} AS source, {within} AS within"
+    lead = f"{grouped}, {converted} AS converted"
+    won, won_params = _won_leads(at, first)
+    # Each won or changed lead is searched by its key: joined to `won` or `changed` instead,
+    # SQLite scans the other table whole to filter the join's keys (a Bloom filter), and
+    # PostgreSQL hashes every lead of the months.
+    among = "= ANY(ARRAY(SELECT lead_id FROM {}))" if postgres else "IN (SELECT lead_id FROM {})"
+    among_won = among.format("won")
+    statement = (
+        f"WITH won AS (SELECT DISTINCT lead_id FROM ({won}) AS ids), "
+        # the months' leads changed since T, read once for both of their parts
+        f"changed AS MATERIALIZED (SELECT lead_id, {lead.format(alias='')} FROM rm_lead "
+        "WHERE captured_at >= ? AND captured_at < ? AND valid_from > ?) "
+        "SELECT source, within, SUM(leads), SUM(converted), SUM(won) FROM ("
+        "SELECT source, first_contact_within_sla AS within, n AS leads, "
+        f"n * converted AS converted, 0 AS won FROM {LEAD_CAPTURE_COUNTS.name} "
+        "WHERE captured_month >= ? AND captured_month < ? "
+        # each changed lead: out of its group now, into its group at T (if captured by then)
+        "UNION ALL SELECT source, within, -1, -converted, 0 FROM changed "
+        f"UNION ALL SELECT {grouped.format(alias='h.')}, 1, {converted.format(alias='h.')}, "
+        f"CASE WHEN h.lead_id {among_won} THEN 1 ELSE 0 END FROM rm_lead_history h "
+        f"WHERE h.lead_id {among.format('changed')} AND h.valid_from <= ? AND h.valid_to > ? "
+        # the leads won by T and unchanged since
+        f"UNION ALL SELECT {grouped.format(alias='l.')}, 0, 0, 1 FROM rm_lead l "
+        f"WHERE l.lead_id {among_won} AND l.captured_at >= ? AND l.captured_at < ? "
+        "AND l.valid_from <= ?) AS counted GROUP BY 1, 2"
+    )
+    bounds = [moment(first), moment(after)]
+    months = [bound[:7] for bound in bounds]
+    return statement, [*won_params, *bounds, at, *months, at, at, *bounds, at]
 
 
 # What an outcome needs of a lead: all of them in the current leads' (captured_at, …) index.

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from projections.filters import ReportFilter
 from projections.reports.closed import GroupAmount, lost
-from projections.reports.conversion import outcome_counts
+from projections.reports.conversion import month_outcome_counts
 from projections.reports.sql import CENT, closed_deals, money, month_start, rate
 from projections.reports.targets import TargetLine, targets, won_by_rep_and_month
 from projections.table_store import SqlTables
@@ -69,7 +69,7 @@ def monthly_review(
     first, after = month_start(month), month_start(month, 1)
     paths_since = month_start(month, 1 - lookback_months)
     cut = min(after, as_of or now).astimezone(UTC)
-    outcomes = outcome_counts(tables, cut, paths_since, after, filters, teams)
+    outcomes = month_outcome_counts(tables, cut, paths_since, after, filters, teams)
     lost_then = lost(tables, cut, first, after, filters, teams)
     top = max(lost_then.by_stage, key=lambda g: (g.count, g.amount), default=None)
     wins = won_by_rep_and_month(tables, first.year, cut, filters.rep, teams, month)

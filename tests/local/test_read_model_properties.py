@@ -196,3 +196,13 @@ def assert_tallies_count_the_current_leads(db: Database) -> None:
     )
     kept = db.read("SELECT status, tier, source, n FROM rm_unheld_lead_count WHERE n != 0")
     assert sorted(kept) == sorted(unheld)
+    captured = db.read(
+        "SELECT substr(captured_at, 1, 7), source, COALESCE(first_contact_within_sla, -1), "
+        "CASE WHEN status = 'converted' THEN 1 ELSE 0 END, COUNT(*) FROM rm_lead "
+        "WHERE captured_at IS NOT NULL GROUP BY 1, 2, 3, 4"
+    )
+    kept = db.read(
+        "SELECT captured_month, source, first_contact_within_sla, converted, n "
+        "FROM rm_lead_capture_count WHERE n != 0"
+    )
+    assert sorted(kept) == sorted(captured)
