@@ -30,7 +30,7 @@ from projections.tables import COUNT, Key, Row, Table, TableState, Tally
 
 # Raise it with any change to the tables or to what the fold puts in them: a deployment that
 # starts on tables of an older version rebuilds them from the store.
-SCHEMA_VERSION = 17
+SCHEMA_VERSION = 18
 # The pool's order of tiers, as the pool's index and its queries write it (word for word: the
 # planner matches an indexed expression by its text).
 TIER_RANK = "CASE tier WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END"
@@ -71,6 +71,13 @@ LEADS = Table(
                     ("status", f"({TIER_RANK})", "in_pool_since", "lead_id", "valid_from"),
                     "holder IS NULL"),),
 )  # fmt: skip
+# A history holds every version, the current one too (valid_to NULL: what a BI tool reads as
+# "in force"), but a report reads a current version from the current table, and from the
+# history only the versions that ended after T (valid_to > T, which implies this condition):
+# the history's indexes hold the ended versions alone, so that a range over another column
+# (a period's captures or closes) does not step over every current version as well, and a
+# version's row enters them once, when it ends.
+ENDED = "valid_to IS NOT NULL"
 LEAD_HISTORY = Table(
     "rm_lead_history", ("lead_id", "version"), ("valid_from", "valid_to", *LEAD_STATE),
     LEAD_INTEGERS,
@@ -80,6 +87,7 @@ LEAD_HISTORY = Table(
     # an index over (valid_to, …) for the rep's due follow-ups, reading the whole history
     indexes=(("status", "valid_to"), ("captured_at", "valid_to"),
              ("valid_to", "valid_from", "rep", "step")),
+    indexes_where=ENDED,
 )  # fmt: skip
 # What the reports of closed deals read of a deal (win rate, closed-won, lost, sales cycle):
 # all of it in the closed deals' indexes, so a period's deals are read from those alone.
@@ -110,11 +118,14 @@ OPPORTUNITY_HISTORY = Table(
     # "open at T" through (status, valid_to, …), covering what the funnel and the forecast
     # read; "closed in the period" through the closed versions' (status, closed_at, valid_to,
     # …): as of T a report reads only the versions that ended after T, and only from the index
-    indexes=(("valid_from",), ("lead_id", "valid_to", "valid_from", "status")),
-    named_indexes=(("open", ("status", "valid_to", "valid_from", *OPEN_COLUMNS), ""),
+    # (pipeline movement finds the deals changed between two moments, the current versions
+    # too, through valid_from)
+    indexes=(("lead_id", "valid_to", "valid_from", "status"),), indexes_where=ENDED,
+    named_indexes=(("by_valid_from", ("valid_from",), ""),
+                   ("open", ("status", "valid_to", "valid_from", *OPEN_COLUMNS), ENDED),
                    ("closed",
                     ("status", "closed_at", "valid_to", "opportunity_id", *CLOSED_COLUMNS[3:]),
-                    "closed_at IS NOT NULL")),
+                    f"closed_at IS NOT NULL AND {ENDED}")),
 )  # fmt: skip
 PIPELINES = Table(
     "rm_pipeline", ("pipeline_id",), ("version", "product_line", "stages", "valid_from"),

@@ -38,6 +38,8 @@ class Table:
     # indexes with an expression among their columns, by a name of their own: (name, columns,
     # the condition of a partial index or "")
     named_indexes: tuple[tuple[str, tuple[str, ...], str], ...] = ()
+    # the condition of every plain index, when they are partial (a history's: its ended rows)
+    indexes_where: str = ""
 
     @property
     def all_columns(self) -> tuple[str, ...]:
@@ -82,7 +84,7 @@ class Table:
         return f"{self.name}_by_{'_'.join(columns)}"
 
     def _named_indexes(self) -> list[tuple[str, tuple[str, ...], str]]:
-        plain = [(self.index_name(index), index, "") for index in self.indexes]
+        plain = [(self.index_name(index), index, self.indexes_where) for index in self.indexes]
         return plain + [
             (f"{self.name}_{n}", index, where) for n, index, where in self.named_indexes
         ]
