@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache, lru_cache
+from itertools import accumulate
 
 from domain.targets import months_of
 from projections.filters import ReportFilter
@@ -131,17 +132,19 @@ def _periods(
 ) -> list[TargetLine]:
     """The scope's months, quarters and year (or the `only` one): sums of the months' cents,
     each made money once (a report has 17 lines for each of its dozens of scopes)."""
-    goals = [target.get(m, 0) for m in months_of(year)]
-    dones = [won.get(m, 0) for m in months_of(year)]
+    months = months_of(year)
+    # running totals: a span's sum is a difference of two
+    goals = [0, *accumulate(target.get(m, 0) for m in months)]
+    dones = [0, *accumulate(won.get(m, 0) for m in months)]
+    named = name or None
     lines = []
     for period, first, end in _spans(year):
         if only is not None and period != only:
             continue
-        goal, done = sum(goals[first:end]), sum(dones[first:end])
+        goal, done = goals[end] - goals[first], dones[end] - dones[first]
         # done / goal in %, from the exact cents: Python rounds an int quotient correctly
         completion = round(done * 100 / goal, 1) if goal else None
-        lines.append(TargetLine(scope, name or None, period, _money(goal), _money(done),
-                                completion))  # fmt: skip
+        lines.append(TargetLine(scope, named, period, _money(goal), _money(done), completion))
     return lines
 
 
