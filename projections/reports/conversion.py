@@ -126,6 +126,8 @@ def _month_counts(at: str, first: datetime, after: datetime, postgres: bool) -> 
     # PostgreSQL hashes every lead of the months.
     among = "= ANY(ARRAY(SELECT lead_id FROM {}))" if postgres else "IN (SELECT lead_id FROM {})"
     among_won = among.format("won")
+    # tested row by row, `won` is hashed (an array is searched from its start at every row)
+    is_won = "h.lead_id IN (SELECT lead_id FROM won)"
     statement = (
         f"WITH won AS (SELECT DISTINCT lead_id FROM ({won}) AS ids), "
         # the months' leads changed since T, read once for both of their parts
@@ -138,7 +140,7 @@ def _month_counts(at: str, first: datetime, after: datetime, postgres: bool) -> 
         # each changed lead: out of its group now, into its group at T (if captured by then)
         "UNION ALL SELECT source, within, -1, -converted, 0 FROM changed "
         f"UNION ALL SELECT {grouped.format(alias='h.')}, 1, {converted.format(alias='h.')}, "
-        f"CASE WHEN h.lead_id {among_won} THEN 1 ELSE 0 END FROM rm_lead_history h "
+        f"CASE WHEN {is_won} THEN 1 ELSE 0 END FROM rm_lead_history h "
         f"WHERE h.lead_id {among.format('changed')} AND h.valid_from <= ? AND h.valid_to > ? "
         # the leads won by T and unchanged since
         f"UNION ALL SELECT {grouped.format(alias='l.')}, 0, 0, 1 FROM rm_lead l "
