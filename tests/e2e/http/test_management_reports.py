@@ -368,6 +368,27 @@ def test_the_monthly_review_as_it_stood_on_friday_and_by_role(november):
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "month"
 
 
+def test_the_monthly_review_keeps_the_months_end_when_its_leads_move_on(november):
+    """Delta (web, captured in November, not yet called at the month's end) is called, late,
+    and converted on 2 December: November's review still shows it as it stood on the 1st."""
+    before = november.report("monthly-review", month="2026-11")
+    delta = november.leads["Delta"]
+    november.ok("ryan", f"/leads/{delta}/follow-ups", {"method": "call", "summary": "late call"})
+    november.ok("ryan", f"/leads/{delta}/qualify")
+    deal = {"name": "Delta CRM", "amount": 10_000, "expected_close": "2027-02-01"}
+    november.ok("ryan", f"/leads/{delta}/convert", deal, 201)
+    assert november.report("monthly-review", month="2026-11") == before
+    assert ("web", None, 1, 0) in [
+        (p["source"], p["first_contact_within_sla"], p["leads"], p["converted"])
+        for p in before["paths"]
+    ]
+    # the same leads as they stand now: Delta called outside its SLA, and converted
+    now = november.report("lead-conversion", since="2026-11-01T00:00:00Z",
+                          until="2026-12-01T00:00:00Z")  # fmt: skip
+    web = next(step for step in now["sources"] if step["source"] == "web")
+    assert (web["captured"], web["contacted_within_sla"], web["converted"]) == (2, 1, 2)
+
+
 def test_the_monthly_review_answers_csv_of_paths_and_reps(november):
     response = november.api.as_("ada").client.get(
         "/reports/monthly-review",
