@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,14 @@ from projections.base import Projection, fold_all
 from projections.sql_store import SqlDocStore
 
 log = logging.getLogger("salesledger.projector")
+# kafka-python (3.0.12) can end a group join with an assignment made while the consumer knew no
+# partition of its topics ("No partition metadata for topic …" for each, 0 partitions) and then
+# never join again: the projector would sit idle while its topics fill (seen in `make test`,
+# three minutes without a partition, on fresh servers). A projector without partitions while
+# its topics have some asks its group to rebalance, after STRANDED_S and then at most every
+# REJOIN_EVERY_S — as often as a group with more projectors than partitions rebalances.
+STRANDED_S = 10.0
+REJOIN_EVERY_S = 300.0
 
 
 def group_of(topic_prefix: str, projections: list[Projection]) -> str:
@@ -58,13 +67,18 @@ class KafkaProjector:
         consumer: Any,
         topics: list[str],
         poll_ms: int = 500,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.projections = projections
         self.store = store
         self.consumer = consumer
+        self.topics = topics
         self.poll_ms = poll_ms
+        self._clock = clock
         # Per read model, the next offset to apply of each partition, as stored with its rows.
         self._applied: dict[str, dict[str, int]] = {}
+        self._unassigned_since: float | None = None
+        self._rejoined_at: float | None = None
         consumer.subscribe(topics, listener=SeekToStoredOffsets(self))
 
     @property
@@ -85,6 +99,7 @@ class KafkaProjector:
         """Polls once and applies what came; returns how many messages were read."""
         batches = self.consumer.poll(timeout_ms=self.poll_ms)
         if not batches:
+            self._rejoin_if_stranded()
             return 0
         reached = {source_of(p): messages[-1].offset + 1 for p, messages in batches.items()}
         applied = 0
@@ -114,6 +129,27 @@ class KafkaProjector:
         log_event(log, "projector.batch", projection=self.name, read=read, applied=applied,
                   lag=sum(lags.values()), offsets=offsets, lag_by_partition=lags)  # fmt: skip
         return read
+
+    def _rejoin_if_stranded(self) -> None:
+        """Asks the group to rebalance when this projector has had no partition for
+        STRANDED_S while its topics have some (see STRANDED_S), at most every REJOIN_EVERY_S."""
+        now = self._clock()
+        if self.consumer.assignment():
+            self._unassigned_since = None
+            return
+        if self._unassigned_since is None:
+            self._unassigned_since = now
+        waited = now - self._unassigned_since
+        if waited < STRANDED_S or (
+            self._rejoined_at is not None and now - self._rejoined_at < REJOIN_EVERY_S
+        ):
+            return
+        if not any(self.consumer.partitions_for_topic(topic) for topic in self.topics):
+            return  # nothing to be given yet: the relay has not published
+        log_event(log, "projector.rejoin", projection=self.name, unassigned_s=round(waited, 1))
+        self._rejoined_at = now
+        self.consumer.unsubscribe()
+        self.consumer.subscribe(self.topics, listener=SeekToStoredOffsets(self))
 
     def _moved_on(self, projection: Projection, reached: dict[str, int]) -> dict[str, int]:
         """The offsets this read model has applied up to, never behind what it had already
