@@ -145,7 +145,10 @@ class KafkaProjector:
         ):
             return
         if not any(self.consumer.partitions_for_topic(topic) for topic in self.topics):
-            return  # nothing to be given yet: the relay has not published
+            # nothing to be given yet (the relay has not published): look again in STRANDED_S,
+            # not at every poll (an unknown topic makes the consumer fetch every topic's metadata)
+            self._unassigned_since = now
+            return
         log_event(log, "projector.rejoin", projection=self.name, unassigned_s=round(waited, 1))
         self._rejoined_at = now
         self.consumer.unsubscribe()

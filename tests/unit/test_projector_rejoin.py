@@ -22,6 +22,7 @@ class StrandedConsumer:
         self.partitions = partitions
         self.assigned: set = set()
         self.joins = 0
+        self.metadata_asked = 0
 
     def subscribe(self, topics, listener) -> None:
         self.joins += 1
@@ -36,6 +37,7 @@ class StrandedConsumer:
         return self.assigned
 
     def partitions_for_topic(self, topic: str) -> set[int]:
+        self.metadata_asked += 1
         return self.partitions
 
 
@@ -76,3 +78,10 @@ def test_a_projector_with_partitions_or_with_topics_not_yet_published_stays_in_i
     for consumer in (assigned, unpublished):
         polled_for(projector_on(consumer, clock), clock, STRANDED_S * 3)
         assert consumer.joins == 1
+
+
+def test_topics_not_yet_published_are_looked_up_every_ten_seconds_not_at_every_poll():
+    clock, consumer = Clock(), StrandedConsumer(set())
+    polled_for(projector_on(consumer, clock), clock, STRANDED_S * 3 + 1)  # 62 polls
+    assert consumer.metadata_asked == 2 * 3  # two topics, at 10, 20 and 30 s
+    assert consumer.joins == 1
