@@ -79,7 +79,7 @@ class KafkaProjector:
         self._applied: dict[str, dict[str, int]] = {}
         self._unassigned_since: float | None = None
         self._rejoined_at: float | None = None
-        consumer.subscribe(topics, listener=SeekToStoredOffsets(self))
+        self._subscribe()
 
     @property
     def name(self) -> str:
@@ -152,6 +152,9 @@ class KafkaProjector:
         log_event(log, "projector.rejoin", projection=self.name, unassigned_s=round(waited, 1))
         self._rejoined_at = now
         self.consumer.unsubscribe()
+        self._subscribe()
+
+    def _subscribe(self) -> None:
         self.consumer.subscribe(self.topics, listener=SeekToStoredOffsets(self))
 
     def _moved_on(self, projection: Projection, reached: dict[str, int]) -> dict[str, int]:

@@ -117,7 +117,7 @@ def month_outcome_counts(
 def _month_counts(at: str, first: datetime, after: datetime, postgres: bool) -> tuple[str, list]:
     """month_outcome_counts' statement: (source, within the SLA, leads, converted, won) by
     source and first contact within the SLA (-1: none) — CAPTURE_GROUP's columns."""
-    source, within, converted = (column.format(alias="{alias}") for column in CAPTURE_GROUP[1:])
+    source, within, converted = CAPTURE_GROUP[1:]  # each formatted below with its alias
     grouped = f"{source} AS source, {within} AS within"
     lead = f"{grouped}, {converted} AS converted"
     won, won_params = _won_leads(at, first)

@@ -17,8 +17,8 @@ def some_activity(app, rep) -> None:
 
 def drain(projector, after_each=None) -> None:
     # 3,600 polls of 50 ms bound a hung test only: a new group's first assignment can take
-    # tens of seconds on a broker that holds every topic this test session made (1,200 ran
-    # out once in a whole `make test` on this shared machine, and passed alone at once)
+    # tens of seconds on a broker that holds every topic this test session made, and a join
+    # left without partitions is retried after 10 s (consumers.projector.STRANDED_S)
     projector.poll_ms = 50
     drain_consumer(projector, max_polls=3600, after_poll=after_each)
 
